@@ -1,0 +1,65 @@
+/** The shape of a WHATWG ReadableStream of bytes, as platform fetch gives. */
+interface WebByteStream {
+  getReader(): {
+    read(): Promise<{ done: boolean; value?: Uint8Array }>
+    cancel(reason?: unknown): Promise<void>
+  }
+}
+
+/** The shape of a Node.js Readable, as node-fetch (cross-fetch in Node) gives. */
+interface NodeByteStream extends AsyncIterable<Uint8Array> {
+  destroy?(error?: Error): void
+}
+
+/**
+ * Called for every chunk of the body; returns false to stop reading (the body is then cancelled).
+ */
+export type ChunkHandler = (chunk: Uint8Array) => boolean
+
+/**
+ * Reads a response body, whichever kind it is, to its end or until `onChunk` returns false.
+ * Resolves when the body ended or reading stopped; rejects when the body errors (a dropped
+ * connection, an aborted request).
+ */
+export async function readBody(body: unknown, onChunk: ChunkHandler): Promise<void> {
+  if (body === null || body === undefined) return
+  if (typeof (body as WebByteStream).getReader === 'function') {
+    return readWebStream(body as WebByteStream, onChunk)
+  }
+  if (typeof (body as NodeByteStream)[Symbol.asyncIterator] === 'function') {
+    return readNodeStream(body as NodeByteStream, onChunk)
+  }
+  throw new TypeError('EventSource: the response body is neither a ReadableStream nor a Node.js stream')
+}
+
+async function readWebStream(body: WebByteStream, onChunk: ChunkHandler): Promise<void> {
+  const reader = body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return
+    if (value !== undefined && !onChunk(value)) {
+      // Give the socket back: a body we stop reading must not keep the connection busy.
+      reader.cancel().catch(ignore)
+      return
+    }
+  }
+}
+
+async function readNodeStream(body: NodeByteStream, onChunk: ChunkHandler): Promise<void> {
+  // Leaving a for-await loop early destroys the stream, which releases the socket.
+  for await (const chunk of body) {
+    if (!onChunk(chunk)) return
+  }
+}
+
+/** Cancels a body that will not be read (failure statuses, wrong content type). */
+export function discardBody(body: unknown): void {
+  if (body === null || body === undefined) return
+  if (typeof (body as { cancel?: unknown }).cancel === 'function') {
+    ;(body as { cancel(): Promise<void> }).cancel().catch(ignore)
+  } else if (typeof (body as NodeByteStream).destroy === 'function') {
+    ;(body as NodeByteStream).destroy!()
+  }
+}
+
+function ignore(): void {}

@@ -1,0 +1,392 @@
+import type { EventSourceMessage } from 'eventsource-parser'
+import { Connection } from './connection'
+import { EventSourceErrorEvent } from './error-event'
+import { EventStream } from './event-stream'
+import type { FailureDetails } from './failure'
+import { MessageEventImpl } from './message-event'
+import { resolveOptions, type ResolvedOptions } from './options'
+import { parseRetryAfter } from './retry-after'
+import { clampDelay } from './timers'
+import type { ConnectionFailure, EventSourceInit } from './types'
+
+const CONNECTING = 0
+const OPEN = 1
+const CLOSED = 2
+
+/** The events an EventSource dispatches, by type (other types are `MessageEvent`s too). */
+export interface EventSourceEventMap {
+  open: Event
+  message: MessageEvent<string>
+  error: EventSourceErrorEvent
+}
+
+type Handler<E extends Event> = ((this: EventSource, event: E) => unknown) | null
+type HandlerType = 'open' | 'message' | 'error'
+
+/**
+ * A client for server-sent events, as the WHATWG HTML standard's `EventSource` (§ 9.2), running
+ * on `fetch` in browsers, workers, Node 18+, Deno and Bun. With only `withCredentials` it behaves
+ * as the platform's; every other option is an extension (see {@link EventSourceInit}).
+ *
+ * @example
+ * const source = new EventSource('https://example.com/events')
+ * source.onmessage = (event) => console.log(event.data)
+ * source.addEventListener('update', (event) => console.log(event.lastEventId, event.data))
+ */
+export class EventSource extends EventTarget {
+  declare static readonly CONNECTING: 0
+  declare static readonly OPEN: 1
+  declare static readonly CLOSED: 2
+  declare readonly CONNECTING: 0
+  declare readonly OPEN: 1
+  declare readonly CLOSED: 2
+
+  readonly #url: string
+  readonly #options: ResolvedOptions
+  readonly #stream: EventStream
+  #readyState: number = CONNECTING
+  /** § 9.2.2: "a last event ID string … must initially be the empty string." */
+  #lastEventId: string
+  /** § 9.2.2: "a reconnection time, in milliseconds … initially an implementation-defined value". */
+  #reconnectionTime: number
+  /** The origin of the current response's final URL, for `MessageEvent.origin`. */
+  #origin = ''
+  #connection: Connection | undefined
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined
+  /** Extension: consecutive failed attempts since the last healthy connection. */
+  #failedAttempts = 0
+  /** When the current connection was announced; undefined while there is none. */
+  #openedAt: number | undefined
+  readonly #handlers: Record<HandlerType, Handler<Event> | null> = { open: null, message: null, error: null }
+
+  /**
+   * @param url - the event stream's URL, resolved against the document's base URL in a browser
+   *   (it must be absolute elsewhere).
+   * @param eventSourceInitDict - `withCredentials`, and the extensions of {@link EventSourceInit}.
+   * @throws DOMException `SyntaxError` when `url` is not a valid URL; TypeError or RangeError,
+   *   naming the option, when an option is invalid.
+   */
+  constructor(url: string | URL, eventSourceInitDict?: EventSourceInit) {
+    super()
+    const href = String(url)
+    this.#options = resolveOptions(eventSourceInitDict)
+    // Steps 3–5: "Let urlRecord be the result of encoding-parsing a URL given url, relative to
+    // settings. If urlRecord is failure, then throw a "SyntaxError" DOMException."
+    this.#url = parseUrl(href)
+    this.#lastEventId = this.#options.lastEventId
+    this.#reconnectionTime = this.#options.retryDelay
+    this.#stream = new EventStream(
+      { onEvent: this.#dispatchMessage, onId: this.#setLastEventId, onRetry: this.#setReconnectionTime },
+      this.#options.maxEventSize,
+    )
+    const { signal } = this.#options
+    if (signal?.aborted) {
+      this.#readyState = CLOSED
+      return
+    }
+    signal?.addEventListener('abort', this.#closeOnAbort)
+    // Step 15: "Fetch request".
+    void this.#connect()
+  }
+
+  /** The URL of the event stream, resolved (§ 9.2.2 `url`). */
+  get url(): string {
+    return this.#url
+  }
+
+  /** Whether cross-origin requests carry credentials (§ 9.2.2 `withCredentials`). */
+  get withCredentials(): boolean {
+    return this.#options.withCredentials
+  }
+
+  /** `CONNECTING` (0), `OPEN` (1) or `CLOSED` (2) (§ 9.2.2 `readyState`). */
+  get readyState(): number {
+    return this.#readyState
+  }
+
+  get onopen(): Handler<Event> {
+    return this.#handlers.open
+  }
+  set onopen(handler: Handler<Event>) {
+    this.#setHandler('open', handler)
+  }
+
+  get onmessage(): Handler<MessageEvent> {
+    return this.#handlers.message as Handler<MessageEvent>
+  }
+  set onmessage(handler: Handler<MessageEvent>) {
+    this.#setHandler('message', handler as Handler<Event>)
+  }
+
+  /** Receives every `error` event: an {@link EventSourceErrorEvent}. */
+  get onerror(): Handler<Event> {
+    return this.#handlers.error
+  }
+  set onerror(handler: Handler<Event>) {
+    this.#setHandler('error', handler)
+  }
+
+  /**
+   * § 9.2.2 `close()`: "abort any instances of the fetch algorithm started for this EventSource
+   * object, and set the readyState attribute to CLOSED." Also cancels a pending reconnection; no
+   * event is dispatched after it.
+   */
+  close(): void {
+    this.#readyState = CLOSED
+    const connection = this.#connection
+    this.#connection = undefined
+    connection?.abort()
+    if (this.#reconnectTimer !== undefined) {
+      clearTimeout(this.#reconnectTimer)
+      this.#reconnectTimer = undefined
+    }
+    this.#options.signal?.removeEventListener('abort', this.#closeOnAbort)
+  }
+
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  override addEventListener<K extends keyof EventSourceEventMap>(
+    type: K,
+    listener: (this: EventSource, event: EventSourceEventMap[K]) => any,
+    options?: boolean | AddEventListenerOptions,
+  ): void
+  override addEventListener(
+    type: string,
+    listener: (this: EventSource, event: MessageEvent) => any,
+    options?: boolean | AddEventListenerOptions,
+  ): void
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null | ((event: never) => unknown),
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options)
+  }
+
+  override removeEventListener<K extends keyof EventSourceEventMap>(
+    type: K,
+    listener: (this: EventSource, event: EventSourceEventMap[K]) => any,
+    options?: boolean | EventListenerOptions,
+  ): void
+  override removeEventListener(
+    type: string,
+    listener: (this: EventSource, event: MessageEvent) => any,
+    options?: boolean | EventListenerOptions,
+  ): void
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null | ((event: never) => unknown),
+    options?: boolean | EventListenerOptions,
+  ): void {
+    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options)
+  }
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+
+  async #connect(): Promise<void> {
+    const connection = new Connection({
+      fetch: this.#options.fetch,
+      url: this.#url,
+      template: this.#options.template,
+      lastEventId: this.#lastEventId,
+      readTimeout: this.#options.readTimeout,
+      maxEventSize: this.#options.maxEventSize,
+      stream: this.#stream,
+    })
+    this.#connection = connection
+    let failure: FailureDetails | undefined
+    try {
+      failure = await connection.run(this.#announce)
+    } catch (error) {
+      // Only a misbehaving `fetch` (a response without headers, …) gets here.
+      failure = { kind: 'network', status: undefined, headers: undefined, message: `network error: ${String(error)}`, cause: error }
+    }
+    // close() took this connection away: it ends silently.
+    if (this.#connection !== connection || failure === undefined) return
+    this.#connection = undefined
+    this.#handleFailure(failure)
+  }
+
+  /** § 9.2.3 "announce the connection". */
+  readonly #announce = (origin: string): void => {
+    // "If the readyState attribute is set to a value other than CLOSED, set the readyState
+    // attribute to OPEN and fire an event named open at the EventSource object."
+    if (this.#readyState === CLOSED) return
+    this.#origin = origin
+    this.#openedAt = Date.now()
+    this.#readyState = OPEN
+    this.dispatchEvent(new Event('open'))
+  }
+
+  /** § 9.2.6 "dispatch the event", steps 2–9 (step 1, the last event ID, is #setLastEventId). */
+  readonly #dispatchMessage = (message: EventSourceMessage): void => {
+    // Step 9: "Queue a task which, if the readyState attribute is set to a value other than
+    // CLOSED, dispatches the newly created event at the EventSource object." A handler may have
+    // closed the source while earlier events of the same chunk were dispatched.
+    if (this.#readyState === CLOSED) return
+    // Steps 4–8: a MessageEvent whose type is the event type buffer, or `message`; data with its
+    // trailing LF removed (the parser joins data lines with LF); origin of the final URL; the
+    // last event ID string of the event source.
+    this.dispatchEvent(
+      new MessageEventImpl(message.event || 'message', {
+        data: message.data,
+        origin: this.#origin,
+        lastEventId: this.#lastEventId,
+      }),
+    )
+  }
+
+  /**
+   * § 9.2.6 "dispatch the event", step 1: "Set the last event ID string of the event source to
+   * the value of the last event ID buffer." The parser reports the `id` of every block, data or
+   * not; an empty `id:` resets it to the empty string.
+   */
+  readonly #setLastEventId = (id: string): void => {
+    this.#lastEventId = id
+  }
+
+  /** § 9.2.6 `retry` field: "set the event stream's reconnection time to that integer." */
+  readonly #setReconnectionTime = (ms: number): void => {
+    this.#reconnectionTime = ms
+  }
+
+  readonly #closeOnAbort = (): void => {
+    this.close()
+  }
+
+  /**
+   * Decides between reestablishing and failing the connection: the spec's choice by default,
+   * `shouldRetry`'s when given (extension).
+   */
+  #handleFailure(details: FailureDetails): void {
+    if (this.#readyState === CLOSED) return
+    const failure: ConnectionFailure = { ...details, attempt: this.#countFailedAttempt() }
+    let retry: boolean
+    try {
+      retry = Boolean(this.#options.shouldRetry(failure))
+    } catch {
+      // A throwing `shouldRetry` cannot say "retry"; failing is the safe answer.
+      retry = false
+    }
+    if (retry) this.#reestablish(failure)
+    else this.#failConnection(failure)
+  }
+
+  /** § 9.2.3 "reestablish the connection". */
+  #reestablish(failure: ConnectionFailure): void {
+    const delay = this.#reconnectDelay(failure)
+    // Step 2: "Queue a task to run the following steps: If the readyState attribute is set to
+    // CLOSED, abort the task. Set the readyState attribute to CONNECTING. Fire an event named
+    // error at the EventSource object."
+    this.#readyState = CONNECTING
+    this.dispatchEvent(new EventSourceErrorEvent(failure, delay))
+    // An error handler may have closed the source.
+    if (this.#readyState !== CONNECTING) return
+    // Steps 3–4: "Wait a delay equal to the reconnection time of the event source. Optionally,
+    // wait some more." (the backoff strategy).
+    this.#reconnectTimer = setTimeout(this.#reconnect, delay)
+  }
+
+  /** § 9.2.3 "reestablish the connection", step 5. */
+  readonly #reconnect = (): void => {
+    this.#reconnectTimer = undefined
+    // Step 5.1: "If the EventSource object's readyState attribute is not set to CONNECTING, then return."
+    if (this.#readyState !== CONNECTING) return
+    // Steps 5.2–5.4: fetch the original request again, with Last-Event-ID (see request.ts).
+    void this.#connect()
+  }
+
+  /** § 9.2.3 "fail the connection". */
+  #failConnection(failure: ConnectionFailure): void {
+    // "If the readyState attribute is set to a value other than CLOSED, then set the readyState
+    // attribute to CLOSED and fire an event named error at the EventSource object. Once the user
+    // agent has failed the connection, it does not attempt to reconnect."
+    this.close()
+    this.dispatchEvent(new EventSourceErrorEvent(failure, undefined))
+  }
+
+  /**
+   * Extension: the wait before the next attempt. Never less than the reconnection time (the spec
+   * allows waiting longer, never shorter); the backoff strategy's choice above it; a longer
+   * `Retry-After` on a 429 or 503; at most what `setTimeout` accepts.
+   */
+  #reconnectDelay(failure: ConnectionFailure): number {
+    const reconnectionTime = this.#reconnectionTime
+    let delay = reconnectionTime
+    try {
+      const chosen = this.#options.backoff(failure.attempt, reconnectionTime)
+      if (chosen > delay) delay = chosen
+    } catch {
+      // A throwing strategy leaves the spec's plain delay.
+    }
+    if (failure.status === 429 || failure.status === 503) {
+      const asked = parseRetryAfter(failure.headers?.get('retry-after'))
+      if (asked !== undefined && asked > delay) delay = asked
+    }
+    return Math.round(clampDelay(delay))
+  }
+
+  /**
+   * Extension: counts this failure among the consecutive failed attempts; a connection that had
+   * stayed open for `resetAfter` ms was healthy, so the count starts over.
+   */
+  #countFailedAttempt(): number {
+    const healthy = this.#openedAt !== undefined && Date.now() - this.#openedAt >= this.#options.resetAfter
+    this.#openedAt = undefined
+    this.#failedAttempts = healthy ? 1 : this.#failedAttempts + 1
+    return this.#failedAttempts
+  }
+
+  /**
+   * An event handler IDL attribute (HTML § 8.1.8.1): the first non-null value registers one
+   * listener, in order with the others; later values replace what it calls; null removes it.
+   */
+  #setHandler(type: HandlerType, value: Handler<Event>): void {
+    const handler = typeof value === 'function' ? value : null
+    const hadHandler = this.#handlers[type] !== null
+    this.#handlers[type] = handler
+    if (handler !== null && !hadHandler) super.addEventListener(type, this.#handlerListeners[type])
+    else if (handler === null && hadHandler) super.removeEventListener(type, this.#handlerListeners[type])
+  }
+
+  readonly #handlerListeners: Record<HandlerType, (event: Event) => void> = {
+    open: (event) => this.#handlers.open?.call(this, event),
+    message: (event) => this.#handlers.message?.call(this, event),
+    error: (event) => this.#handlers.error?.call(this, event),
+  }
+}
+
+// The readyState constants, on the interface object and on the prototype (WebIDL § 3.7.5).
+const constants = {
+  CONNECTING: { value: CONNECTING, enumerable: true },
+  OPEN: { value: OPEN, enumerable: true },
+  CLOSED: { value: CLOSED, enumerable: true },
+} as const
+Object.defineProperties(EventSource, constants)
+Object.defineProperties(EventSource.prototype, {
+  ...constants,
+  [Symbol.toStringTag]: { value: 'EventSource', configurable: true },
+})
+
+/**
+ * Encoding-parses `href` relative to the document's base URL where there is one (a browser page
+ * or worker). In Node, Deno and Bun there is none, so the URL must be absolute.
+ */
+function parseUrl(href: string): string {
+  const scope = globalThis as { document?: { baseURI?: string }; location?: { href?: string } }
+  const base = scope.document?.baseURI ?? scope.location?.href
+  try {
+    return new URL(href, base).href
+  } catch {
+    const hint = base === undefined ? ' (outside a browser the URL must be absolute)' : ''
+    throw new DOMException(`EventSource: cannot parse URL ${JSON.stringify(href)}${hint}`, 'SyntaxError')
+  }
+}

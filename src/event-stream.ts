@@ -1,0 +1,57 @@
+import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser'
+
+/** What the source does with what the stream says. */
+export interface EventStreamHandlers {
+  /** A complete event with non-empty data (HTML § 9.2.6 "dispatch the event", steps 2–8). */
+  onEvent(message: EventSourceMessage): void
+  /** An `id:` field ended a block, with or without data; '' resets the last event ID. */
+  onId(id: string): void
+  /** A valid `retry:` field: the new reconnection time in ms. */
+  onRetry(ms: number): void
+}
+
+/**
+ * The text/event-stream interpreter of one source (HTML § 9.2.5–9.2.6), on eventsource-parser.
+ * One parser serves every connection of a source; `reset()` starts a new stream. Each stream gets
+ * one streaming UTF-8 decoder, so a multi-byte character or a BOM split across chunks survives.
+ */
+export class EventStream {
+  readonly #parser
+  #decoder: TextDecoder | undefined
+  #overflowed = false
+
+  constructor(handlers: EventStreamHandlers, maxEventSize: number) {
+    this.#parser = createParser({
+      onEvent: handlers.onEvent,
+      onId: handlers.onId,
+      onRetry: handlers.onRetry,
+      maxBufferSize: maxEventSize,
+      onError: (error: ParseError) => {
+        // Unknown fields and bogus `retry:` values are ignored, as the spec says (§ 9.2.6).
+        if (error.type === 'max-buffer-size-exceeded') this.#overflowed = true
+      },
+    })
+  }
+
+  /** Starts a new stream: any partial line or event of the previous one is discarded. */
+  reset(): void {
+    this.#parser.reset()
+    // § 9.2.5: "Streams must be decoded using the UTF-8 decode algorithm". `ignoreBOM` keeps a
+    // BOM in the text so that the parser strips exactly one ("One leading U+FEFF BYTE ORDER MARK
+    // character must be ignored if any are present"); a second one belongs to the first line.
+    this.#decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+    this.#overflowed = false
+  }
+
+  /**
+   * Interprets the next bytes. Returns false when an event or line grew past the size bound: the
+   * stream must then be abandoned.
+   */
+  feed(bytes: Uint8Array): boolean {
+    const text = this.#decoder!.decode(bytes, STREAM)
+    if (text !== '') this.#parser.feed(text)
+    return !this.#overflowed
+  }
+}
+
+const STREAM: TextDecodeOptions = { stream: true }

@@ -1,0 +1,84 @@
+import type { ConnectionFailure, FailureKind, ResponseLike } from './types'
+
+/** A failure as the connection reports it; the source adds the attempt count. */
+export type FailureDetails = Omit<ConnectionFailure, 'attempt'>
+
+/**
+ * The spec's choice between reestablishing and failing the connection (HTML § 9.2.3, the
+ * EventSource constructor's processResponse and processEventSourceEndOfBody): a network error or
+ * the end of the body reestablishes; a status other than 200 or another content type fails.
+ * Extensions: a read timeout is handled like a network error; an oversized event fails.
+ */
+export function retriesByDefault(failure: { kind: FailureKind }): boolean {
+  return failure.kind === 'network' || failure.kind === 'end' || failure.kind === 'timeout'
+}
+
+export function httpFailure(response: ResponseLike): FailureDetails {
+  const reason = response.statusText ? ` ${response.statusText}` : ''
+  return fromResponse('http', response, `HTTP ${response.status}${reason}`)
+}
+
+export function contentTypeFailure(response: ResponseLike): FailureDetails {
+  const type = response.headers.get('content-type')
+  const got = type === null ? 'no content type' : `content type "${type}"`
+  return fromResponse('content-type', response, `expected content type text/event-stream, got ${got}`)
+}
+
+export function endFailure(response: ResponseLike): FailureDetails {
+  return fromResponse('end', response, 'the server ended the stream')
+}
+
+export function eventSizeFailure(response: ResponseLike, maxEventSize: number): FailureDetails {
+  return fromResponse(
+    'event-size',
+    response,
+    `an event or line grew past \`maxEventSize\` (${maxEventSize} characters) without ending`,
+  )
+}
+
+export function timeoutFailure(readTimeout: number, response: ResponseLike | undefined): FailureDetails {
+  return {
+    kind: 'timeout',
+    status: response?.status,
+    headers: response?.headers as Headers | undefined,
+    message: `read timeout after ${readTimeout} ms`,
+    cause: undefined,
+  }
+}
+
+export function networkFailure(cause: unknown, response: ResponseLike | undefined): FailureDetails {
+  return {
+    kind: 'network',
+    status: response?.status,
+    headers: response?.headers as Headers | undefined,
+    message: `network error: ${describeError(cause)}`,
+    cause,
+  }
+}
+
+/** Extension: the `headers` function threw or returned headers that cannot be sent. */
+export function headersFailure(cause: unknown): FailureDetails {
+  return {
+    kind: 'network',
+    status: undefined,
+    headers: undefined,
+    message: `the \`headers\` option failed: ${describeError(cause)}`,
+    cause,
+  }
+}
+
+function fromResponse(kind: FailureKind, response: ResponseLike, message: string): FailureDetails {
+  return { kind, status: response.status, headers: response.headers as Headers, message, cause: undefined }
+}
+
+/** "fetch failed (connect ECONNREFUSED 127.0.0.1:1)": the error's message and its causes'. */
+function describeError(error: unknown): string {
+  const parts: string[] = []
+  let current: unknown = error
+  for (let depth = 0; current !== undefined && current !== null && depth < 3; depth++) {
+    const message = current instanceof Error ? current.message : String(current)
+    if (message && !parts.includes(message)) parts.push(message)
+    current = current instanceof Error ? (current as { cause?: unknown }).cause : undefined
+  }
+  return parts.length === 0 ? 'unknown error' : parts[0] + parts.slice(1).map((part) => ` (${part})`).join('')
+}

@@ -1,0 +1,14 @@
+export { EventSource } from './event-source'
+export { EventSourceErrorEvent } from './error-event'
+export { exponentialBackoff, constantBackoff } from './backoff'
+export type { ExponentialBackoffOptions } from './backoff'
+export type {
+  BackoffStrategy,
+  ConnectionFailure,
+  EventSourceInit,
+  FailureKind,
+  FetchLike,
+  HeadersOption,
+  RequestBody,
+  ResponseLike,
+} from './types'

@@ -1,0 +1,166 @@
+/**
+ * The public types of the constructor's options and of the failures the source reports.
+ * Everything beyond `withCredentials` is an extension of the WHATWG `EventSourceInit`.
+ */
+
+/**
+ * Any function with the shape of `fetch` that resolves to a `Response`-like object whose
+ * `body` is a WHATWG `ReadableStream` or a Node.js readable stream (as node-fetch gives).
+ */
+export type FetchLike = (input: string, init: RequestInit) => Promise<ResponseLike>
+
+/** The parts of a `Response` the source reads. */
+export interface ResponseLike {
+  readonly status: number
+  readonly statusText?: string
+  readonly url?: string
+  readonly headers: { get(name: string): string | null; forEach?(callback: (value: string, key: string) => void): void }
+  readonly body: unknown
+}
+
+/** What went wrong, in one word. */
+export type FailureKind =
+  /** The server answered with a status other than 200 (204 and redirects that were not followed included). */
+  | 'http'
+  /** The server answered 200 with a content type other than `text/event-stream`. */
+  | 'content-type'
+  /** The request or the response body failed: DNS, refused or reset connection, TLS, CORS, an aborted body. */
+  | 'network'
+  /** Extension: no byte arrived for `readTimeout` ms. */
+  | 'timeout'
+  /** The server ended the response body. */
+  | 'end'
+  /** Extension: an event or line grew past `maxEventSize`. */
+  | 'event-size'
+
+/**
+ * A description of one failed or ended connection attempt, handed to `shouldRetry` and
+ * reflected in every `error` event.
+ */
+export interface ConnectionFailure {
+  /** What went wrong. */
+  readonly kind: FailureKind
+  /** The response status, where there was a response. */
+  readonly status: number | undefined
+  /** The response headers, where there was a response. */
+  readonly headers: Headers | undefined
+  /** A human-readable sentence: `"HTTP 503 Service Unavailable"`, `"read timeout after 30000 ms"`, … */
+  readonly message: string
+  /** The underlying error, for `network` failures (and whatever the transport threw). */
+  readonly cause: unknown
+  /** How many consecutive attempts have failed since the last healthy connection, this one included (starts at 1). */
+  readonly attempt: number
+}
+
+/**
+ * Chooses how long to wait before the next attempt.
+ *
+ * @param attempt - consecutive failed attempts since the last healthy connection, starting at 1.
+ * @param reconnectionTime - the source's current reconnection time in ms (`retryDelay`, or the
+ *   server's last `retry:` field).
+ * @returns a delay in ms; the source never waits less than `reconnectionTime`.
+ */
+export type BackoffStrategy = (attempt: number, reconnectionTime: number) => number
+
+/** Headers to send, or a function called before every connection attempt that returns them. */
+export type HeadersOption = HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
+
+/** A request body that can be sent again on every reconnection. */
+export type RequestBody = string | URLSearchParams | Blob | ArrayBuffer | ArrayBufferView | FormData
+
+/**
+ * Options of the `EventSource` constructor. Only `withCredentials` is in the WHATWG spec; every
+ * other option is an extension, and with none of them the source behaves as the spec says, plus
+ * exponential backoff between reconnections.
+ */
+export interface EventSourceInit {
+  /**
+   * Send cookies and credentials with cross-origin requests (fetch's `credentials: 'include'`);
+   * otherwise `'same-origin'`.
+   * @default false
+   */
+  withCredentials?: boolean
+
+  /**
+   * Extension: headers to send with every request, merged over the defaults (`Accept`). A function
+   * is called (and awaited) before every connection attempt, so a token can be refreshed between
+   * attempts. The source still sets `Last-Event-ID` itself.
+   *
+   * In a browser, any custom header makes a cross-origin request "non-simple": the server must
+   * answer a CORS preflight (`OPTIONS`) for it.
+   * @example { headers: { Authorization: `Bearer ${token}` } }
+   * @example { headers: async () => ({ Authorization: `Bearer ${await getFreshToken()}` }) }
+   */
+  headers?: HeadersOption
+
+  /**
+   * Extension: the request method, sent on every attempt.
+   * @default 'GET'
+   * @example { method: 'POST', body: JSON.stringify({ prompt }) }
+   */
+  method?: string
+
+  /** Extension: the request body, sent again on every attempt. Not allowed with `GET` or `HEAD`. */
+  body?: RequestBody
+
+  /**
+   * Extension: the fetch implementation to use (a proxy-aware one, undici's with a dispatcher, a
+   * test double).
+   * @default the global `fetch`, else `cross-fetch`
+   */
+  fetch?: FetchLike
+
+  /**
+   * Extension: the `Last-Event-ID` to send on the first request, as if the stream had sent it.
+   * @default ''
+   */
+  lastEventId?: string
+
+  /**
+   * Extension: the initial reconnection time in ms. A `retry:` field from the server replaces it,
+   * as the spec says.
+   * @default 3000
+   */
+  retryDelay?: number
+
+  /**
+   * Extension: how long to wait before each reconnection, given the count of consecutive failed
+   * attempts. Whatever it returns, the source never waits less than the reconnection time.
+   * @default exponentialBackoff() — doubling from the reconnection time up to 30 s, with up to 50% jitter
+   */
+  backoff?: BackoffStrategy
+
+  /**
+   * Extension: once a connection has stayed open this many ms, the count of failed attempts
+   * starts over.
+   * @default 60000
+   */
+  resetAfter?: number
+
+  /**
+   * Extension: drop and reestablish the connection when no byte (comments included) has arrived
+   * for this many ms. Have the server send a comment line (`:\n`) every ~15 s as a heartbeat.
+   * @default undefined (no read timeout)
+   */
+  readTimeout?: number
+
+  /**
+   * Extension: decides, for every failed or ended attempt, whether to reconnect (`true`, after
+   * the backoff delay) or to close (`false`). The default is the spec's choice: reconnect after
+   * network errors, the end of the stream and read timeouts; fail on HTTP error statuses, 204, a
+   * wrong content type and an event over `maxEventSize`.
+   * @example { shouldRetry: (f) => f.status === undefined || f.status >= 500 || f.status === 429 }
+   */
+  shouldRetry?: (failure: ConnectionFailure) => boolean
+
+  /** Extension: aborting this signal closes the source. */
+  signal?: AbortSignal
+
+  /**
+   * Extension: the most characters one event (its data lines together) or one line may hold.
+   * A stream that goes past it ends the connection with an `event-size` failure, which closes
+   * the source unless `shouldRetry` says otherwise.
+   * @default 16777216 (16 MiB)
+   */
+  maxEventSize?: number
+}
