@@ -1,0 +1,115 @@
+// One entry per published artifact:
+//   dist/index.mjs, dist/index.cjs        main entry (eventsource-parser bundled, cross-fetch external)
+//   dist/polyfill.mjs, dist/polyfill.cjs  side-effect entry; imports the class from ./index.* so a process
+//                                         that loads both entries has exactly one EventSource class
+//   dist/eventsource.min.js               minified IIFE for <script> tags, global `IsomorphicEventSource`
+//   dist/{index,polyfill}.d.{mts,cts}     bundled declarations, generated from the sources
+import { readFileSync } from 'node:fs'
+import { nodeResolve } from '@rollup/plugin-node-resolve'
+import terser from '@rollup/plugin-terser'
+import { dts } from 'rollup-plugin-dts'
+import { esbuildTypeScript, importFromMainEntry, replaceModule, strictWarnings } from './scripts/rollup-plugins.mjs'
+
+const readJson = (file) => JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8'))
+const pkg = readJson('./package.json')
+const parser = readJson('./node_modules/eventsource-parser/package.json')
+
+// eventsource-parser is bundled, so every chunk that contains it says so (computed per chunk, so a
+// bundle without it carries no such claim). The `/*!` form survives minification.
+const banner = (chunk) =>
+  chunk.moduleIds.some((id) => id.includes('/node_modules/eventsource-parser/'))
+    ? `/*! ${pkg.name} ${pkg.version} | MIT License\n` +
+      ` * Bundles ${parser.name} ${parser.version} (https://github.com/rexxars/eventsource-parser),\n` +
+      ` * Copyright (c) Espen Hovlandsdal, MIT License; see THIRD-PARTY-NOTICES.md. */`
+    : ''
+
+// Runtime dependencies stay imports; only cross-fetch is one (loaded lazily by src/fallback-fetch.ts).
+const nodeExternal = ['cross-fetch']
+
+const resolve = (options = {}) => nodeResolve({ extensions: ['.ts', '.mjs', '.js'], ...options })
+
+const nodeOutput = {
+  esm: { format: 'es', entryFileNames: '[name].mjs' },
+  // dynamicImportInCjs: false turns `import('cross-fetch')` into a lazy `require('cross-fetch')` inside a
+  // promise: CommonJS consumers that cannot run `import()` (Jest without --experimental-vm-modules,
+  // older bundlers, some serverless loaders) still work, and cross-fetch (itself CommonJS) is only
+  // loaded when a runtime without a global fetch opens its first connection.
+  cjs: { format: 'cjs', entryFileNames: '[name].cjs', exports: 'named', dynamicImportInCjs: false },
+}
+
+const common = (output) => ({
+  dir: 'dist',
+  banner,
+  generatedCode: 'es2015',
+  ...output,
+})
+
+function mainEntry(kind) {
+  return {
+    input: { index: 'src/index.ts' },
+    external: nodeExternal,
+    onwarn: strictWarnings,
+    plugins: [resolve(), esbuildTypeScript()],
+    output: common(nodeOutput[kind]),
+  }
+}
+
+function polyfillEntry(kind) {
+  const extension = kind === 'esm' ? 'mjs' : 'cjs'
+  return {
+    input: { polyfill: 'src/polyfill.ts' },
+    external: nodeExternal,
+    onwarn: strictWarnings,
+    plugins: [
+      importFromMainEntry({ keep: ['src/polyfill.ts', 'src/install-global.ts'], target: `dist/index.${extension}` }),
+      resolve(),
+      esbuildTypeScript(),
+    ],
+    output: common(nodeOutput[kind]),
+  }
+}
+
+const browserScript = {
+  input: 'src/browser.ts',
+  onwarn: strictWarnings,
+  plugins: [
+    replaceModule('src/fallback-fetch.ts', 'src/fallback-fetch.browser.ts'),
+    resolve({ browser: true }),
+    esbuildTypeScript(),
+  ],
+  output: {
+    file: 'dist/eventsource.min.js',
+    format: 'iife',
+    name: 'IsomorphicEventSource',
+    banner,
+    generatedCode: 'es2015',
+    sourcemap: true,
+    plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: /^!/ } })],
+  },
+}
+
+function declarations(input, extension, plugins = []) {
+  return {
+    input,
+    onwarn: strictWarnings,
+    // respectExternal inlines types of bundled packages (eventsource-parser is a devDependency).
+    plugins: [...plugins, dts({ respectExternal: true, compilerOptions: { noEmit: false } })],
+    output: { dir: 'dist', format: 'es', entryFileNames: `[name].d.${extension}` },
+  }
+}
+
+export default [
+  mainEntry('esm'),
+  mainEntry('cjs'),
+  polyfillEntry('esm'),
+  polyfillEntry('cjs'),
+  browserScript,
+  declarations({ index: 'src/index.ts' }, 'mts'),
+  declarations({ index: 'src/index.ts' }, 'cts'),
+  declarations({ polyfill: 'src/polyfill.ts' }, 'mts', [
+    importFromMainEntry({ keep: ['src/polyfill.ts', 'src/install-global.ts'], target: 'dist/index.mjs' }),
+  ]),
+  declarations({ polyfill: 'src/polyfill.ts' }, 'cts', [
+    importFromMainEntry({ keep: ['src/polyfill.ts', 'src/install-global.ts'], target: 'dist/index.cjs' }),
+  ]),
+]
