@@ -13,7 +13,7 @@ import {
 import { isEventStreamContentType } from './mime'
 import { buildRequestInit, type RequestTemplate } from './request'
 import { unrefTimer } from './timers'
-import type { FetchLike, ResponseLike } from './types'
+import type { EventSourceRequestInit, FetchLike, ResponseLike } from './types'
 
 /** What one connection attempt needs from its source. */
 export interface ConnectionParams {
@@ -56,6 +56,9 @@ export class Connection {
       return await this.#run(announce)
     } finally {
       clearTimeout(this.#readTimer)
+      // Whatever ended the attempt, give the request up: with node-fetch, destroying the body
+      // alone leaves the socket open; aborting the request releases it.
+      this.#controller.abort()
     }
   }
 
@@ -64,7 +67,7 @@ export class Connection {
     const signal = this.#controller.signal
     this.#startReadTimeout()
 
-    let init: RequestInit
+    let init: EventSourceRequestInit
     try {
       init = await buildRequestInit(template, lastEventId, signal)
     } catch (error) {

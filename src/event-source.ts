@@ -16,9 +16,14 @@ const CLOSED = 2
 /** The events an EventSource dispatches, by type (other types are `MessageEvent`s too). */
 export interface EventSourceEventMap {
   open: Event
-  message: MessageEvent<string>
+  message: MessageEvent
   error: EventSourceErrorEvent
 }
+
+/** addEventListener's options, declared here so that projects with only Node's types type-check. */
+type ListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal }
+/** A listener function or object, as lib.dom's EventListenerOrEventListenerObject. */
+type Listener = ((event: Event) => unknown) | { handleEvent(event: Event): unknown }
 
 type Handler<E extends Event> = ((this: EventSource, event: E) => unknown) | null
 type HandlerType = 'open' | 'message' | 'error'
@@ -147,22 +152,22 @@ export class EventSource extends EventTarget {
   override addEventListener<K extends keyof EventSourceEventMap>(
     type: K,
     listener: (this: EventSource, event: EventSourceEventMap[K]) => any,
-    options?: boolean | AddEventListenerOptions,
+    options?: ListenerOptions,
   ): void
   override addEventListener(
     type: string,
     listener: (this: EventSource, event: MessageEvent) => any,
-    options?: boolean | AddEventListenerOptions,
+    options?: ListenerOptions,
   ): void
   override addEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
+    listener: Listener | null,
+    options?: ListenerOptions,
   ): void
   override addEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null | ((event: never) => unknown),
-    options?: boolean | AddEventListenerOptions,
+    listener: Listener | null | ((event: never) => unknown),
+    options?: ListenerOptions,
   ): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options)
   }
@@ -170,22 +175,22 @@ export class EventSource extends EventTarget {
   override removeEventListener<K extends keyof EventSourceEventMap>(
     type: K,
     listener: (this: EventSource, event: EventSourceEventMap[K]) => any,
-    options?: boolean | EventListenerOptions,
+    options?: ListenerOptions,
   ): void
   override removeEventListener(
     type: string,
     listener: (this: EventSource, event: MessageEvent) => any,
-    options?: boolean | EventListenerOptions,
+    options?: ListenerOptions,
   ): void
   override removeEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
+    listener: Listener | null,
+    options?: ListenerOptions,
   ): void
   override removeEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null | ((event: never) => unknown),
-    options?: boolean | EventListenerOptions,
+    listener: Listener | null | ((event: never) => unknown),
+    options?: ListenerOptions,
   ): void {
     super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options)
   }
@@ -269,15 +274,21 @@ export class EventSource extends EventTarget {
   #handleFailure(details: FailureDetails): void {
     if (this.#readyState === CLOSED) return
     const failure: ConnectionFailure = { ...details, attempt: this.#countFailedAttempt() }
-    let retry: boolean
+    if (this.#retries(failure)) this.#reestablish(failure)
+    else this.#failConnection(failure)
+  }
+
+  #retries(failure: ConnectionFailure): boolean {
+    // Constructor step 15.2: "reestablish the connection, unless the user agent knows that to be
+    // futile, in which case the user agent may fail the connection." A network error for a URL
+    // fetch cannot speak (ftp:, mailto:, about:, …) will not go away by trying again.
+    if (failure.kind === 'network' && !isHttpUrl(this.#url)) return false
     try {
-      retry = Boolean(this.#options.shouldRetry(failure))
+      return Boolean(this.#options.shouldRetry(failure))
     } catch {
       // A throwing `shouldRetry` cannot say "retry"; failing is the safe answer.
-      retry = false
+      return false
     }
-    if (retry) this.#reestablish(failure)
-    else this.#failConnection(failure)
   }
 
   /** § 9.2.3 "reestablish the connection". */
@@ -375,6 +386,10 @@ Object.defineProperties(EventSource.prototype, {
   ...constants,
   [Symbol.toStringTag]: { value: 'EventSource', configurable: true },
 })
+
+function isHttpUrl(url: string): boolean {
+  return url.startsWith('http:') || url.startsWith('https:')
+}
 
 /**
  * Encoding-parses `href` relative to the document's base URL where there is one (a browser page

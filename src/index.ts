@@ -1,4 +1,5 @@
 export { EventSource } from './event-source'
+export type { EventSourceEventMap } from './event-source'
 export { EventSourceErrorEvent } from './error-event'
 export { exponentialBackoff, constantBackoff } from './backoff'
 export type { ExponentialBackoffOptions } from './backoff'
@@ -6,8 +7,10 @@ export type {
   BackoffStrategy,
   ConnectionFailure,
   EventSourceInit,
+  EventSourceRequestInit,
   FailureKind,
   FetchLike,
+  HeadersInitLike,
   HeadersOption,
   RequestBody,
   ResponseLike,

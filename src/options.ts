@@ -3,7 +3,7 @@ import { DEFAULT_MAX_EVENT_SIZE, DEFAULT_RESET_AFTER_MS, DEFAULT_RETRY_DELAY_MS,
 import { retriesByDefault } from './failure'
 import { resolveFetch } from './fetch'
 import { mergeHeaders, type RequestTemplate } from './request'
-import type { BackoffStrategy, ConnectionFailure, EventSourceInit, FetchLike, RequestBody } from './types'
+import type { BackoffStrategy, ConnectionFailure, EventSourceInit, FetchLike, HeadersInitLike, RequestBody } from './types'
 
 /** The constructor's options, checked, with every default filled in. */
 export interface ResolvedOptions {
@@ -136,8 +136,8 @@ function checkHeaders(value: unknown): RequestTemplate['headers'] {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'function') return value as RequestTemplate['headers']
   // Static headers are checked now, so a bad name or value throws at construction.
-  mergeHeaders({}, value as HeadersInit, 'headers')
-  return value as HeadersInit
+  mergeHeaders({}, value as HeadersInitLike, 'headers')
+  return value as HeadersInitLike
 }
 
 function checkLastEventId(value: unknown): string {

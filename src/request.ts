@@ -1,4 +1,4 @@
-import type { HeadersOption, RequestBody } from './types'
+import type { EventSourceRequestInit, HeadersInitLike, HeadersOption, RequestBody } from './types'
 
 /** What every attempt of one source sends, fixed at construction. */
 export interface RequestTemplate {
@@ -34,7 +34,7 @@ export async function buildRequestInit(
   template: RequestTemplate,
   lastEventId: string,
   signal: AbortSignal,
-): Promise<RequestInit> {
+): Promise<EventSourceRequestInit> {
   const custom = typeof template.headers === 'function' ? await template.headers() : template.headers
   // Constructor step 10: "User agents may set (`Accept`, `text/event-stream`) in request's header list."
   const headers: HeaderRecord = { accept: 'text/event-stream' }
@@ -48,7 +48,7 @@ export async function buildRequestInit(
   return {
     method: template.method,
     headers,
-    body: template.body as BodyInit | undefined,
+    body: template.body,
     // Constructor step 11: "Set request's cache mode to `no-store`."
     cache: 'no-store',
     // Constructor steps 6–8: a potential-CORS request, credentials mode "include" when
@@ -64,7 +64,7 @@ export async function buildRequestInit(
  * Copies `init` into `target` with lower-cased names, checking names and values.
  * @throws TypeError naming `option` for an illegal name or value.
  */
-export function mergeHeaders(target: HeaderRecord, init: HeadersInit, option: string): HeaderRecord {
+export function mergeHeaders(target: HeaderRecord, init: HeadersInitLike, option: string): HeaderRecord {
   for (const [name, value] of headerEntries(init, option)) {
     if (typeof name !== 'string' || !HEADER_NAME.test(name)) {
       throw new TypeError(`EventSource: \`${option}\` has an invalid header name ${JSON.stringify(name)}`)
@@ -80,11 +80,11 @@ export function mergeHeaders(target: HeaderRecord, init: HeadersInit, option: st
   return target
 }
 
-function headerEntries(init: HeadersInit, option: string): Iterable<readonly [string, unknown]> {
+function headerEntries(init: HeadersInitLike, option: string): Iterable<readonly [string, unknown]> {
   if (init === null || typeof init !== 'object') {
     throw new TypeError(`EventSource: \`${option}\` must be a Headers object, an array of pairs or a plain object`)
   }
-  if (typeof (init as Headers).forEach === 'function' && !Array.isArray(init)) {
+  if (!Array.isArray(init) && typeof (init as Headers).forEach === 'function') {
     const pairs: [string, string][] = []
     ;(init as Headers).forEach((value, name) => pairs.push([name, value]))
     return pairs

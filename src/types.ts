@@ -7,7 +7,26 @@
  * Any function with the shape of `fetch` that resolves to a `Response`-like object whose
  * `body` is a WHATWG `ReadableStream` or a Node.js readable stream (as node-fetch gives).
  */
-export type FetchLike = (input: string, init: RequestInit) => Promise<ResponseLike>
+export type FetchLike = (input: string, init: EventSourceRequestInit) => Promise<ResponseLike>
+
+/**
+ * The `RequestInit` the source passes to fetch on every attempt. Declared here rather than taken
+ * from lib.dom, so that projects with only Node's types type-check too.
+ */
+export interface EventSourceRequestInit {
+  method: string
+  /** Lower-case names: `accept`, `last-event-id` (when not empty), yours from `headers`. */
+  headers: Record<string, string>
+  body: RequestBody | undefined
+  cache: 'no-store'
+  mode: 'cors'
+  credentials: 'include' | 'same-origin'
+  redirect: 'follow'
+  signal: AbortSignal
+}
+
+/** Headers as fetch takes them: a `Headers` object, `[name, value]` pairs, or a plain object. */
+export type HeadersInitLike = Headers | ReadonlyArray<readonly [string, string]> | Record<string, string>
 
 /** The parts of a `Response` the source reads. */
 export interface ResponseLike {
@@ -63,10 +82,14 @@ export interface ConnectionFailure {
 export type BackoffStrategy = (attempt: number, reconnectionTime: number) => number
 
 /** Headers to send, or a function called before every connection attempt that returns them. */
-export type HeadersOption = HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
+export type HeadersOption = HeadersInitLike | (() => HeadersInitLike | Promise<HeadersInitLike>)
 
-/** A request body that can be sent again on every reconnection. */
-export type RequestBody = string | URLSearchParams | Blob | ArrayBuffer | ArrayBufferView | FormData
+/**
+ * A request body that can be sent again on every reconnection. Typed arrays work at run time
+ * too; they are left out of the type because TypeScript 5.7+ types fetch's body as
+ * `ArrayBufferView<ArrayBuffer>`, which older versions cannot name.
+ */
+export type RequestBody = string | URLSearchParams | Blob | ArrayBuffer | FormData
 
 /**
  * Options of the `EventSource` constructor. Only `withCredentials` is in the WHATWG spec; every
