@@ -19,7 +19,7 @@ export type RouteHandler = (
   req: IncomingMessage,
   res: ServerResponse,
   request: RecordedRequest,
-) => void | Promise<void>
+) => unknown
 
 /** A loopback HTTP server on a random port, with one handler per path. */
 export interface TestServer {
@@ -120,4 +120,23 @@ export function streamAndHold(body: string | Buffer, headers: Record<string, str
 /** A handler that answers each attempt (0, 1, 2, …) with its own handler; the last one repeats. */
 export function perAttempt(...handlers: RouteHandler[]): RouteHandler {
   return (req, res, request) => handlers[Math.min(request.attempt, handlers.length - 1)](req, res, request)
+}
+
+/**
+ * A handler that writes `pieces` one at a time with a pause between them, so that each reaches
+ * the client as its own chunk; then ends the response, or holds it open with `hold`.
+ */
+export function streamInPieces(
+  pieces: (string | Buffer)[],
+  { gapMs = 15, hold = false }: { gapMs?: number; hold?: boolean } = {},
+): RouteHandler {
+  return async (_req, res) => {
+    startStream(res)
+    for (const piece of pieces) {
+      if (res.destroyed) return
+      res.write(piece)
+      await new Promise((resolve) => setTimeout(resolve, gapMs))
+    }
+    if (!hold) res.end()
+  }
 }
