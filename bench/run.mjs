@@ -8,6 +8,7 @@
 //   --runs=N            measured runs per implementation (default 5; quick 1)
 //   --impls=a,b         only these implementations (default: all of the workload's)
 //   --no-build          do not rebuild dist/ even if src/ is newer
+//   --ours=PATH         measure another build as "ours" (e.g. a copy of dist/ from before a change)
 //   --profile[=IMPL:WORKLOAD]  no benchmark: one run of IMPL (default ours:small) under
 //                       node --cpu-prof, then the top self-time functions
 //   --top=N             rows of the profile summary (default 25)
@@ -15,14 +16,13 @@
 import { fork, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { IMPL_NOTES, WORKLOADS, resolveWorkload } from './lib/workloads.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(HERE, '..')
-const DIST_INDEX = join(ROOT, 'dist', 'index.mjs')
 const DIST_BROWSER = join(ROOT, 'dist', 'eventsource.min.js')
 const SIZE_TARGET = 4.5 * 1024
 /**
@@ -42,13 +42,22 @@ const opt = (name) => {
   return a.includes('=') ? a.slice(a.indexOf('=') + 1) : true
 }
 for (const a of args) {
-  if (!/^--(quick|only|runs|impls|no-build|profile|top|json)(=.*)?$/.test(a)) {
+  if (!/^--(quick|only|runs|impls|no-build|ours|profile|top|json)(=.*)?$/.test(a)) {
     console.error(`unknown option ${a}; see the header of bench/run.mjs`)
     process.exit(2)
   }
 }
+const DIST_INDEX = typeof opt('ours') === 'string' ? resolve(opt('ours')) : join(ROOT, 'dist', 'index.mjs')
 const QUICK = !!opt('quick')
-const RUNS = opt('runs') ? Math.max(1, Number.parseInt(opt('runs'), 10)) : QUICK ? 1 : 5
+const RUNS = opt('runs') ? Number.parseInt(opt('runs'), 10) : QUICK ? 1 : 5
+if (!(RUNS >= 1)) {
+  console.error('--runs=N needs N >= 1')
+  process.exit(2)
+}
+/** An implementation that failed this many runs of a workload is not run again on it. */
+const MAX_FAILURES = 2
+/** A run that would start after this long is skipped, so a broken build cannot keep the bench going for hours. */
+const TOTAL_BUDGET_MS = 45 * 60_000
 const WARMUP = !QUICK
 const RUN_TIMEOUT_MS = QUICK ? 60_000 : 120_000
 let ONLY = Object.keys(WORKLOADS)
@@ -77,7 +86,7 @@ function newestMtime(dir) {
 }
 
 function ensureBuilt() {
-  if (opt('no-build')) return
+  if (opt('no-build') || opt('ours')) return
   const srcNewest = Math.max(newestMtime(join(ROOT, 'src')), existsSync(join(ROOT, 'rollup.config.mjs')) ? statSync(join(ROOT, 'rollup.config.mjs')).mtimeMs : 0)
   if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= srcNewest) return
   console.log(existsSync(DIST_INDEX) ? 'src/ is newer than dist/: npm run build' : 'no dist/: npm run build')
@@ -490,9 +499,31 @@ function summarizeProfile(file, top, windowUs) {
       return [pct(e.c), ms(e.c), k, caller ? `← ${caller[0]}` : '']
     })
   console.log(table(['self', 'ms', 'function file:line', 'main caller'], fnRows, [2, 3]))
+  const cats = new Map()
+  for (const [f, c] of files) {
+    const cat = category(f)
+    cats.set(cat, (cats.get(cat) ?? 0) + c)
+  }
+  console.log('\nself time by kind of work:')
+  const catRows = [...cats].sort((a, b) => b[1] - a[1]).map(([k, c]) => [pct(c), ms(c), k])
+  console.log(table(['self', 'ms', 'kind'], catRows, [2]))
   console.log('\nself time by file:')
   const fileRows = [...files].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, c]) => [pct(c), ms(c), k])
   console.log(table(['self', 'ms', 'file'], fileRows, [2]))
+}
+
+/** Rough kinds of work, by the file a sample's function lives in. */
+function category(file) {
+  if (file === 'dist/index.mjs' || file.startsWith('dist/')) return 'library code in dist/ (bundled eventsource-parser included)'
+  if (file.includes('node_modules/eventsource-parser')) return 'eventsource-parser'
+  if (file.includes('node_modules/eventsource')) return 'eventsource package'
+  if (/^(event_target|worker\/io|now|per_context\/domexception)$/.test(file)) return 'Event/MessageEvent construction and dispatch (node:internal/event_target, worker/io)'
+  if (/^(decode|encoding)$/.test(file)) return 'TextDecoder'
+  if (/^(undici|streams|webstreams|node:net|wasm|async_hooks|process\/task_queues|runMicrotasks|buffer|node:buffer|stream_base_commons|GenericJSToWasmWrapper|timers|fixed_queue|process\/promises|abort_controller|readStop|node:events|errors|validators)/.test(file)) return 'transport: undici fetch, streams, net, microtasks'
+  if (file === '(garbage collector)') return 'garbage collector'
+  if (file === '(idle)' || file === '(program)' || file === '(root)') return 'idle / program'
+  if (file.startsWith('bench/')) return 'benchmark listener (checksum)'
+  return 'other: ' + file
 }
 
 async function profile(spec) {
@@ -530,7 +561,7 @@ async function main() {
   console.log(`command: node bench/run.mjs ${args.join(' ')}`.trimEnd())
   if (!existsSync(DIST_INDEX)) console.log(`! ${relative(ROOT, DIST_INDEX)} is missing: "ours" will fail`)
   console.log('\nimplementations:')
-  for (const [k, v] of Object.entries(IMPL_NOTES)) console.log(`  ${k.padEnd(13)} ${v}`)
+  for (const [k, v] of Object.entries(IMPL_NOTES)) console.log(`  ${k.padEnd(13)} ${k === 'ours' ? v.replace('dist/index.mjs', relative(ROOT, DIST_INDEX)) : v}`)
 
   const results = []
   const raw = []
@@ -541,11 +572,26 @@ async function main() {
     const server = await startServer(w)
     const runs = []
     try {
-      if (WARMUP) for (const impl of w.impls) await runClient(impl, w, server)
-      for (let i = 0; i < RUNS; i++) {
+      const failed = new Map()
+      const skip = (impl) => (failed.get(impl) ?? 0) >= MAX_FAILURES || Date.now() - started > TOTAL_BUDGET_MS
+      const fail = (impl) => failed.set(impl, (failed.get(impl) ?? 0) + 1)
+      if (WARMUP) {
         for (const impl of w.impls) {
           const r = await runClient(impl, w, server)
+          const err = r.ok ? verify(r, server.expected, w) : r.error
+          if (err) {
+            fail(impl)
+            console.log(`  ! ${w.name}: ${impl} warm-up run failed: ${err.split('\n').join('\n    ')}`)
+          }
+        }
+      }
+      for (let i = 0; i < RUNS; i++) {
+        for (const impl of w.impls) {
+          if (skip(impl)) continue
+          const r = await runClient(impl, w, server)
+          if (!r.ok) fail(impl)
           r.verifyError = r.ok ? verify(r, server.expected, w) : undefined
+          if (r.verifyError) fail(impl)
           if (r.ok && !r.verifyError) r.m = metrics(r, server.expected, w)
           runs.push(r)
           raw.push(r)
