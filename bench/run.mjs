@@ -14,7 +14,7 @@
 //   --top=N             rows of the profile summary (default 25)
 //   --json=FILE         also write every raw result to FILE
 import { fork, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -85,6 +85,20 @@ function newestMtime(dir) {
   return newest
 }
 
+/**
+ * Copies dist/ to bench/.snapshot/ and measures the copy, so that a build started by someone else
+ * during the run (tests rebuild dist/) cannot change or remove what is measured. Bare imports
+ * (cross-fetch) still resolve from the repository's node_modules.
+ */
+const SNAPSHOT = join(HERE, '.snapshot')
+function snapshotDist() {
+  if (opt('ours') || !existsSync(DIST_INDEX)) return DIST_INDEX
+  rmSync(SNAPSHOT, { recursive: true, force: true })
+  cpSync(join(ROOT, 'dist'), join(SNAPSHOT, 'dist'), { recursive: true })
+  return join(SNAPSHOT, 'dist', relative(join(ROOT, 'dist'), DIST_INDEX))
+}
+let oursModule = DIST_INDEX
+
 function ensureBuilt() {
   if (opt('no-build') || opt('ours')) return
   const srcNewest = Math.max(newestMtime(join(ROOT, 'src')), existsSync(join(ROOT, 'rollup.config.mjs')) ? statSync(join(ROOT, 'rollup.config.mjs')).mtimeMs : 0)
@@ -137,7 +151,7 @@ function runClient(impl, w, server, extraExecArgv = []) {
     w,
     url: `http://127.0.0.1:${server.port}${path}`,
     expected: server.expected,
-    oursModule: pathToFileURL(DIST_INDEX).href,
+    oursModule: pathToFileURL(oursModule).href,
     timeoutMs: RUN_TIMEOUT_MS - 5_000,
   }
   return new Promise((resolve) => {
@@ -352,15 +366,32 @@ function printWorkload(w, server, summaries) {
   }
 }
 
+/**
+ * ours / other for one metric: the median over rounds of the ratio of the two runs of the same
+ * round (they ran seconds apart), which cancels load that changes between rounds on a shared
+ * machine better than a ratio of medians does.
+ */
+function pairedRatio(result, other, key) {
+  if (!result) return NaN
+  const ratios = []
+  for (const a of result.runs) {
+    if (a.impl !== 'ours' || !a.m) continue
+    const b = result.runs.find((x) => x.impl === other && x.round === a.round && x.m)
+    if (b) ratios.push(a.m[key] / b.m[key])
+  }
+  return median(ratios)
+}
+
 /** The main ratios of ours to each other implementation. */
 function ratioRows(results) {
   const rows = []
-  for (const { w, summaries } of results) {
+  for (const x of results) {
+    const { w, summaries } = x
     const ours = summaries.get('ours')
     if (!ours?.n) continue
     for (const [impl, s] of summaries) {
       if (impl === 'ours' || !s.n) continue
-      const r = (k) => ours.med[k] / s.med[k]
+      const r = (k) => pairedRatio(x, impl, k)
       if (w.kind === 'stream') rows.push([w.name, impl, fmt(r('eventsPerSec'), 2), fmt(r('cpuPerEvent'), 2), fmt(r('heapMid'), 2), fmt(r('heapStream'), 2), fmt(r('heapPeak'), 2)])
       else if (w.kind === 'latency') rows.push([w.name, impl, `p50 ${fmt(r('p50'), 2)}  p99 ${fmt(r('p99'), 2)}`, fmt(r('cpuPerEvent'), 2), '', '', ''])
       else rows.push([w.name, impl, fmt(r('cyclesPerSec'), 2), fmt(r('cpuPerCycle'), 2), '', '', ''])
@@ -373,13 +404,7 @@ function targetRows(results, size) {
   const rows = []
   const get = (name) => results.find((x) => x.w.name === name)
   const add = (label, value, need, pass) => rows.push([label, value, need, value === 'n/a' ? 'n/a' : pass ? 'PASS' : 'FAIL'])
-  const ratio = (name, other, key) => {
-    const x = get(name)
-    const a = x?.summaries.get('ours')
-    const b = x?.summaries.get(other)
-    if (!a?.n || !b?.n) return NaN
-    return a.med[key] / b.med[key]
-  }
+  const ratio = (name, other, key) => pairedRatio(get(name), other, key)
   for (const name of ['small', 'multiline']) {
     if (!get(name)) continue
     const r1 = ratio(name, 'eventsource', 'eventsPerSec')
@@ -424,13 +449,14 @@ function targetRows(results, size) {
     add(`${name}: stream heap ours / eventsource`, fmt(r, 3), '≤ 1.000', r <= 1)
   }
   if (size === undefined) add('browser script min+gz (bytes)', 'n/a', `≤ ${SIZE_TARGET}`, false)
-  else add('browser script min+gz (bytes)', fmt(size), `≤ ${SIZE_TARGET} (4.5 KiB)`, size <= SIZE_TARGET)
+  else add('browser script min+gz (bytes)', fmt(size.gzip), `≤ ${SIZE_TARGET} (4.5 KiB)`, size.gzip <= SIZE_TARGET)
   return rows
 }
 
 function browserSize() {
   if (!existsSync(DIST_BROWSER)) return undefined
-  return gzipSync(readFileSync(DIST_BROWSER), { level: 9 }).length
+  const bytes = readFileSync(DIST_BROWSER)
+  return { minified: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,7 +540,7 @@ function summarizeProfile(file, top, windowUs) {
 
 /** Rough kinds of work, by the file a sample's function lives in. */
 function category(file) {
-  if (file === 'dist/index.mjs' || file.startsWith('dist/')) return 'library code in dist/ (bundled eventsource-parser included)'
+  if (file.startsWith('dist/') || file.includes('.snapshot/dist/')) return 'library code in dist/ (bundled eventsource-parser included)'
   if (file.includes('node_modules/eventsource-parser')) return 'eventsource-parser'
   if (file.includes('node_modules/eventsource')) return 'eventsource package'
   if (/^(event_target|worker\/io|now|per_context\/domexception)$/.test(file)) return 'Event/MessageEvent construction and dispatch (node:internal/event_target, worker/io)'
@@ -552,7 +578,17 @@ async function profile(spec) {
 
 async function main() {
   ensureBuilt()
-  if (opt('profile')) return profile(opt('profile'))
+  oursModule = snapshotDist()
+  const size = browserSize()
+  try {
+    if (opt('profile')) await profile(opt('profile'))
+    else await bench(size)
+  } finally {
+    if (oursModule !== DIST_INDEX) rmSync(SNAPSHOT, { recursive: true, force: true })
+  }
+}
+
+async function bench(size) {
   const started = Date.now()
   const cpu = cpus()
   console.log(`# isomorphic-eventsource benchmark — ${QUICK ? 'QUICK (smoke run, figures not meaningful)' : 'full'} run`)
@@ -589,6 +625,7 @@ async function main() {
         for (const impl of w.impls) {
           if (skip(impl)) continue
           const r = await runClient(impl, w, server)
+          r.round = i
           if (!r.ok) fail(impl)
           r.verifyError = r.ok ? verify(r, server.expected, w) : undefined
           if (r.verifyError) fail(impl)
@@ -606,14 +643,15 @@ async function main() {
   }
 
   const rrows = ratioRows(results)
-  console.log('\n## ratios ours / other (medians; >1 is better for events/s and cycles/s, <1 is better for latency, CPU and heap)')
+  console.log('\n## ratios ours / other')
+  console.log('  (median over rounds of ours ÷ other within the same round; >1 is better for events/s and cycles/s,')
+  console.log('   <1 is better for latency, CPU and heap)')
   if (rrows.length) console.log(table(['workload', 'vs', 'events/s | latency | cycles/s', 'CPU/ev', 'heap', 'stream heap', 'heap peak'], rrows, [0, 1]))
   else console.log('  n/a (no successful "ours" run)')
 
-  const size = browserSize()
-  console.log('\n## targets (issue 6)')
+  console.log('\n## targets (issue 6; ratios as above)')
   console.log(table(['target', 'value', 'need', 'result'], targetRows(results, size), [0, 2]))
-  if (size !== undefined) console.log(`  ${relative(ROOT, DIST_BROWSER)}: ${fmt(statSync(DIST_BROWSER).size)} bytes minified, ${fmt(size)} bytes gzip -9 (${fmt(size / 1024, 2)} KiB)`)
+  if (size !== undefined) console.log(`  ${relative(ROOT, DIST_BROWSER)}: ${fmt(size.minified)} bytes minified, ${fmt(size.gzip)} bytes gzip -9 (${fmt(size.gzip / 1024, 2)} KiB)`)
   console.log(`\ntotal time ${fmt((Date.now() - started) / 1000, 1)} s`)
   if (typeof opt('json') === 'string') {
     writeFileSync(opt('json'), JSON.stringify(raw, null, 1))
