@@ -84,6 +84,10 @@ export class Connection {
       return networkFailure(error, undefined)
     }
     this.#lastReadAt = Date.now()
+    if (!isResponse(response)) {
+      discardBody((response as { body?: unknown } | null)?.body)
+      return networkFailure(new TypeError('`fetch` resolved to something that is not a Response'), undefined)
+    }
 
     if (signal.aborted) {
       discardBody(response.body)
@@ -155,6 +159,17 @@ export class Connection {
     }
     this.#readTimer = unrefTimer(setTimeout(check, readTimeout))
   }
+}
+
+/** Whether a custom `fetch` gave something the source can read as a response. */
+function isResponse(value: unknown): value is ResponseLike {
+  const response = value as ResponseLike | null
+  return (
+    typeof response === 'object' &&
+    response !== null &&
+    typeof response.status === 'number' &&
+    typeof response.headers?.get === 'function'
+  )
 }
 
 /** The origin of the response's final URL, after redirects (for `MessageEvent.origin`). */

@@ -15,7 +15,7 @@ import type { ConnectionFailure, FailureKind } from './types'
 export class EventSourceErrorEvent extends Event {
   /** What went wrong (`'http'`, `'content-type'`, `'network'`, `'timeout'`, `'end'`, `'event-size'`). */
   readonly kind: FailureKind
-  /** The response status, where there was a response. */
+  /** The response status when the response was the failure (`'http'`, `'content-type'`), else undefined. */
   readonly status: number | undefined
   /** The response headers, where there was a response. */
   readonly headers: Headers | undefined

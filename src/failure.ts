@@ -24,51 +24,44 @@ export function contentTypeFailure(response: ResponseLike): FailureDetails {
   return fromResponse('content-type', response, `expected content type text/event-stream, got ${got}`)
 }
 
+// The failures below happen without a response or after a good one: `status` stays undefined (it
+// only says what was wrong with a response), so a policy such as
+// `status === undefined || status >= 500` retries them; the response headers are still there.
+
 export function endFailure(response: ResponseLike): FailureDetails {
-  return fromResponse('end', response, 'the server ended the stream')
+  return afterResponse('end', response, 'the server ended the stream', undefined)
 }
 
 export function eventSizeFailure(response: ResponseLike, maxEventSize: number): FailureDetails {
-  return fromResponse(
-    'event-size',
-    response,
-    `an event or line grew past \`maxEventSize\` (${maxEventSize} characters) without ending`,
-  )
+  const message = `an event or line grew past \`maxEventSize\` (${maxEventSize} characters) without ending`
+  return afterResponse('event-size', response, message, undefined)
 }
 
 export function timeoutFailure(readTimeout: number, response: ResponseLike | undefined): FailureDetails {
-  return {
-    kind: 'timeout',
-    status: response?.status,
-    headers: response?.headers as Headers | undefined,
-    message: `read timeout after ${readTimeout} ms`,
-    cause: undefined,
-  }
+  return afterResponse('timeout', response, `read timeout after ${readTimeout} ms`, undefined)
 }
 
 export function networkFailure(cause: unknown, response: ResponseLike | undefined): FailureDetails {
-  return {
-    kind: 'network',
-    status: response?.status,
-    headers: response?.headers as Headers | undefined,
-    message: `network error: ${describeError(cause)}`,
-    cause,
-  }
+  return afterResponse('network', response, `network error: ${describeError(cause)}`, cause)
 }
 
 /** Extension: the `headers` function threw or returned headers that cannot be sent. */
 export function headersFailure(cause: unknown): FailureDetails {
-  return {
-    kind: 'network',
-    status: undefined,
-    headers: undefined,
-    message: `the \`headers\` option failed: ${describeError(cause)}`,
-    cause,
-  }
+  return afterResponse('network', undefined, `the \`headers\` option failed: ${describeError(cause)}`, cause)
 }
 
+/** A failure of the response itself: its status is part of the story. */
 function fromResponse(kind: FailureKind, response: ResponseLike, message: string): FailureDetails {
   return { kind, status: response.status, headers: response.headers as Headers, message, cause: undefined }
+}
+
+function afterResponse(
+  kind: FailureKind,
+  response: ResponseLike | undefined,
+  message: string,
+  cause: unknown,
+): FailureDetails {
+  return { kind, status: undefined, headers: response?.headers as Headers | undefined, message, cause }
 }
 
 /** "fetch failed (connect ECONNREFUSED 127.0.0.1:1)": the error's message and its causes'. */

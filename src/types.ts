@@ -59,7 +59,11 @@ export type FailureKind =
 export interface ConnectionFailure {
   /** What went wrong. */
   readonly kind: FailureKind
-  /** The response status, where there was a response. */
+  /**
+   * The response status when the response was the failure (`'http'`, `'content-type'`);
+   * undefined for failures without a response or after a good one (`'network'`, `'timeout'`,
+   * `'end'`, `'event-size'`).
+   */
   readonly status: number | undefined
   /** The response headers, where there was a response. */
   readonly headers: Headers | undefined
