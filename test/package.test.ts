@@ -120,9 +120,11 @@ afterAll(async () => {
 })
 
 describe('the packed package', () => {
-  test('ships the built files, the third-party notices and package.json, and no sources or tests', () => {
+  test('ships the built files, the README, the licences and package.json, and no sources or tests', () => {
     expect(packedFiles).toEqual(
       [
+        'LICENSE',
+        'README.md',
         'THIRD-PARTY-NOTICES.md',
         'dist/eventsource.min.js',
         'dist/eventsource.min.js.map',
