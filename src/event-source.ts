@@ -25,7 +25,22 @@ type ListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: 
 /** A listener function or object, as lib.dom's EventListenerOrEventListenerObject. */
 type Listener = ((event: Event) => unknown) | { handleEvent(event: Event): unknown }
 
-type Handler<E extends Event> = ((this: EventSource, event: E) => unknown) | null
+/**
+ * The public shape of an EventSource, ours or the platform's: `this` in handlers. Structural, so
+ * that our class stays assignable to lib.dom's `EventSource` (our private fields make the class
+ * itself nominal).
+ */
+export interface EventSourceShape extends EventTarget {
+  readonly url: string
+  readonly readyState: number
+  readonly withCredentials: boolean
+  readonly CONNECTING: 0
+  readonly OPEN: 1
+  readonly CLOSED: 2
+  close(): void
+}
+
+type Handler<E extends Event> = ((this: EventSourceShape, event: E) => unknown) | null
 type HandlerType = 'open' | 'message' | 'error'
 
 /**

@@ -1,5 +1,5 @@
 export { EventSource } from './event-source'
-export type { EventSourceEventMap } from './event-source'
+export type { EventSourceEventMap, EventSourceShape } from './event-source'
 export { EventSourceErrorEvent } from './error-event'
 export { exponentialBackoff, constantBackoff } from './backoff'
 export type { ExponentialBackoffOptions } from './backoff'
