@@ -64,14 +64,27 @@ function afterResponse(
   return { kind, status: undefined, headers: response?.headers as Headers | undefined, message, cause }
 }
 
-/** "fetch failed (connect ECONNREFUSED 127.0.0.1:1)": the error's message and its causes'. */
+/**
+ * "fetch failed (connect ECONNREFUSED 127.0.0.1:1)": the error's message and its causes'. Errors
+ * are recognised by shape, not `instanceof Error`: fetch's errors may come from another realm (a
+ * jest or vm context, an iframe). Never throws, whatever was thrown.
+ */
 function describeError(error: unknown): string {
   const parts: string[] = []
   let current: unknown = error
   for (let depth = 0; current !== undefined && current !== null && depth < 3; depth++) {
-    const message = current instanceof Error ? current.message : String(current)
+    let message: string
+    let cause: unknown
+    try {
+      const errorLike = typeof current === 'object' && typeof (current as { message?: unknown }).message === 'string'
+      message = errorLike ? (current as { message: string }).message : String(current)
+      cause = errorLike ? (current as { cause?: unknown }).cause : undefined
+    } catch {
+      message = 'an error that cannot be described'
+      cause = undefined
+    }
     if (message && !parts.includes(message)) parts.push(message)
-    current = current instanceof Error ? (current as { cause?: unknown }).cause : undefined
+    current = cause
   }
   return parts.length === 0 ? 'unknown error' : parts[0] + parts.slice(1).map((part) => ` (${part})`).join('')
 }
