@@ -69,8 +69,6 @@ export class EventSource extends EventTarget {
   #lastEventId: string
   /** § 9.2.2: "a reconnection time, in milliseconds … initially an implementation-defined value". */
   #reconnectionTime: number
-  /** The origin of the current response's final URL, for `MessageEvent.origin`. */
-  #origin = ''
   #connection: Connection | undefined
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
   /** Extension: consecutive failed attempts since the last healthy connection. */
@@ -240,7 +238,7 @@ export class EventSource extends EventTarget {
     // "If the readyState attribute is set to a value other than CLOSED, set the readyState
     // attribute to OPEN and fire an event named open at the EventSource object."
     if (this.#readyState === CLOSED) return
-    this.#origin = origin
+    this.#messageInit.origin = origin
     this.#openedAt = Date.now()
     this.#readyState = OPEN
     this.dispatchEvent(new Event('open'))
@@ -254,15 +252,17 @@ export class EventSource extends EventTarget {
     if (this.#readyState === CLOSED) return
     // Steps 4–8: a MessageEvent whose type is the event type buffer, or `message`; data with its
     // trailing LF removed (the parser joins data lines with LF); origin of the final URL; the
-    // last event ID string of the event source.
-    this.dispatchEvent(
-      new MessageEventImpl(message.event || 'message', {
-        data: message.data,
-        origin: this.#origin,
-        lastEventId: this.#lastEventId,
-      }),
-    )
+    // last event ID string of the event source. The init dictionary is read in the constructor,
+    // so one per source serves every event.
+    const init = this.#messageInit
+    init.data = message.data
+    init.lastEventId = this.#lastEventId
+    const event = new MessageEventImpl(message.event || 'message', init)
+    init.data = ''
+    this.dispatchEvent(event)
   }
+
+  readonly #messageInit = { data: '', origin: '', lastEventId: '' }
 
   /**
    * § 9.2.6 "dispatch the event", step 1: "Set the last event ID string of the event source to

@@ -18,6 +18,8 @@ export interface EventStreamHandlers {
 export class EventStream {
   readonly #parser
   #decoder: TextDecoder | undefined
+  /** Whether the decoder may hold the first bytes of a character split across chunks. */
+  #midCharacter = false
   #overflowed = false
 
   constructor(handlers: EventStreamHandlers, maxEventSize: number) {
@@ -40,6 +42,7 @@ export class EventStream {
     // BOM in the text so that the parser strips exactly one ("One leading U+FEFF BYTE ORDER MARK
     // character must be ignored if any are present"); a second one belongs to the first line.
     this.#decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+    this.#midCharacter = false
     this.#overflowed = false
   }
 
@@ -48,9 +51,21 @@ export class EventStream {
    * stream must then be abandoned.
    */
   feed(bytes: Uint8Array): boolean {
-    const text = this.#decoder!.decode(bytes, STREAM)
-    if (text !== '') this.#parser.feed(text)
+    this.#parser.feed(this.#decode(bytes))
     return !this.#overflowed
+  }
+
+  /**
+   * Streaming decoding is several times slower than one-shot decoding in Node, so a chunk takes
+   * the one-shot path when it cannot split a character: the decoder holds nothing from the last
+   * chunk, and this one ends in an ASCII byte (which is never part of a multi-byte sequence).
+   */
+  #decode(bytes: Uint8Array): string {
+    if (bytes.length === 0) return ''
+    const endsInAscii = bytes[bytes.length - 1] < 0x80
+    const text = !this.#midCharacter && endsInAscii ? this.#decoder!.decode(bytes) : this.#decoder!.decode(bytes, STREAM)
+    this.#midCharacter = !endsInAscii
+    return text
   }
 }
 
