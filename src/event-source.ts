@@ -161,53 +161,6 @@ export class EventSource extends EventTarget {
     this.#options.signal?.removeEventListener('abort', this.#closeOnAbort)
   }
 
-  /* eslint-disable @typescript-eslint/no-explicit-any */
-  override addEventListener<K extends keyof EventSourceEventMap>(
-    type: K,
-    listener: (this: EventSource, event: EventSourceEventMap[K]) => any,
-    options?: ListenerOptions,
-  ): void
-  override addEventListener(
-    type: string,
-    listener: (this: EventSource, event: MessageEvent) => any,
-    options?: ListenerOptions,
-  ): void
-  override addEventListener(
-    type: string,
-    listener: Listener | null,
-    options?: ListenerOptions,
-  ): void
-  override addEventListener(
-    type: string,
-    listener: Listener | null | ((event: never) => unknown),
-    options?: ListenerOptions,
-  ): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options)
-  }
-
-  override removeEventListener<K extends keyof EventSourceEventMap>(
-    type: K,
-    listener: (this: EventSource, event: EventSourceEventMap[K]) => any,
-    options?: ListenerOptions,
-  ): void
-  override removeEventListener(
-    type: string,
-    listener: (this: EventSource, event: MessageEvent) => any,
-    options?: ListenerOptions,
-  ): void
-  override removeEventListener(
-    type: string,
-    listener: Listener | null,
-    options?: ListenerOptions,
-  ): void
-  override removeEventListener(
-    type: string,
-    listener: Listener | null | ((event: never) => unknown),
-    options?: ListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options)
-  }
-  /* eslint-enable @typescript-eslint/no-explicit-any */
 
   async #connect(): Promise<void> {
     const connection = new Connection({
@@ -389,6 +342,29 @@ export class EventSource extends EventTarget {
     error: (event) => this.#handlers.error?.call(this, event),
   }
 }
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Typed listener overloads, as lib.dom declares them for EventSource (declaration merging: types
+ * only, the methods are EventTarget's).
+ */
+export interface EventSource {
+  addEventListener<K extends keyof EventSourceEventMap>(
+    type: K,
+    listener: (this: EventSource, event: EventSourceEventMap[K]) => any,
+    options?: ListenerOptions,
+  ): void
+  addEventListener(type: string, listener: (this: EventSource, event: MessageEvent) => any, options?: ListenerOptions): void
+  addEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void
+  removeEventListener<K extends keyof EventSourceEventMap>(
+    type: K,
+    listener: (this: EventSource, event: EventSourceEventMap[K]) => any,
+    options?: ListenerOptions,
+  ): void
+  removeEventListener(type: string, listener: (this: EventSource, event: MessageEvent) => any, options?: ListenerOptions): void
+  removeEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 // The readyState constants, on the interface object and on the prototype (WebIDL § 3.7.5).
 const constants = {
