@@ -1,15 +1,6 @@
 import { discardBody, readBody } from './body-reader'
 import type { EventStream } from './event-stream'
-import {
-  contentTypeFailure,
-  endFailure,
-  eventSizeFailure,
-  headersFailure,
-  httpFailure,
-  networkFailure,
-  timeoutFailure,
-  type FailureDetails,
-} from './failure'
+import { contentTypeFailure, failure, httpFailure, networkFailure, type FailureDetails } from './failure'
 import { isEventStreamContentType } from './mime'
 import { buildRequestInit, type RequestTemplate } from './request'
 import { unrefTimer } from './timers'
@@ -71,7 +62,7 @@ export class Connection {
     try {
       init = await buildRequestInit(template, lastEventId, signal)
     } catch (error) {
-      return signal.aborted ? this.#abortedOutcome(undefined) : headersFailure(error)
+      return signal.aborted ? this.#abortedOutcome(undefined) : networkFailure(error, undefined, 'the `headers` option failed')
     }
     if (signal.aborted) return this.#abortedOutcome(undefined)
 
@@ -128,15 +119,18 @@ export class Connection {
       return networkFailure(error, response)
     }
     if (signal.aborted) return this.#abortedOutcome(response)
-    if (overflowed) return eventSizeFailure(response, this.#params.maxEventSize)
+    if (overflowed) {
+      const bound = `an event or line grew past \`maxEventSize\` (${this.#params.maxEventSize} characters) without ending`
+      return failure('event-size', bound, response)
+    }
     // processEventSourceEndOfBody: "If res is not a network error, then reestablish the connection."
-    return endFailure(response)
+    return failure('end', 'the server ended the stream', response)
   }
 
   /** Why an aborted attempt ended: a timeout failure if the read timeout did it, else undefined (the source did). */
   #abortedOutcome(response: ResponseLike | undefined): FailureDetails | undefined {
     if (!this.#timedOut) return undefined
-    return timeoutFailure(this.#params.readTimeout!, response)
+    return failure('timeout', `read timeout after ${this.#params.readTimeout} ms`, response)
   }
 
   /**

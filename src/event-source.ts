@@ -2,7 +2,7 @@ import type { EventSourceMessage } from 'eventsource-parser'
 import { Connection } from './connection'
 import { EventSourceErrorEvent } from './error-event'
 import { EventStream } from './event-stream'
-import type { FailureDetails } from './failure'
+import { networkFailure, type FailureDetails } from './failure'
 import { MessageEventImpl } from './message-event'
 import { resolveOptions, type ResolvedOptions } from './options'
 import { parseRetryAfter } from './retry-after'
@@ -178,7 +178,7 @@ export class EventSource extends EventTarget {
       failure = await connection.run(this.#announce)
     } catch (error) {
       // Only a misbehaving `fetch` (a response without headers, …) gets here.
-      failure = { kind: 'network', status: undefined, headers: undefined, message: `network error: ${String(error)}`, cause: error }
+      failure = networkFailure(error)
     }
     // close() took this connection away: it ends silently.
     if (this.#connection !== connection || failure === undefined) return

@@ -20,9 +20,10 @@ export interface ResolvedOptions {
   maxEventSize: number
 }
 
+/** An HTTP token (RFC 9110 § 5.6.2), as a method must be. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 /** Methods fetch refuses to send (Fetch § forbidden method). */
-const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
-const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const FORBIDDEN_METHOD = /^(CONNECT|TRACE|TRACK)$/i
 
 /**
  * Checks the constructor's second argument and fills in the defaults.
@@ -31,25 +32,21 @@ const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
  */
 export function resolveOptions(init: EventSourceInit | null | undefined): ResolvedOptions {
   if (init !== undefined && init !== null && typeof init !== 'object' && typeof init !== 'function') {
-    throw new TypeError(`EventSource: the second argument must be an options object, got ${typeof init}`)
+    invalid('the second argument', 'an options object', init)
   }
   const read = <K extends keyof EventSourceInit>(name: K): EventSourceInit[K] => readOption(init, name)
   const method = checkMethod(read('method'))
+  // WebIDL converts `withCredentials` to a boolean, whatever it is.
+  const withCredentials = Boolean(read('withCredentials'))
   return {
-    // WebIDL converts `withCredentials` to a boolean, whatever it is.
-    withCredentials: Boolean(read('withCredentials')),
-    template: {
-      method,
-      body: checkBody(read('body'), method),
-      headers: checkHeaders(read('headers')),
-      withCredentials: Boolean(read('withCredentials')),
-    },
+    withCredentials,
+    template: { method, body: checkBody(read('body'), method), headers: checkHeaders(read('headers')), withCredentials },
     fetch: resolveFetch(checkFunction('fetch', read('fetch'))),
     lastEventId: checkLastEventId(read('lastEventId')),
     retryDelay: checkNumber('retryDelay', read('retryDelay'), 0) ?? DEFAULT_RETRY_DELAY_MS,
     backoff: checkFunction('backoff', read('backoff')) ?? exponentialBackoff(),
     resetAfter: checkNumber('resetAfter', read('resetAfter'), 0) ?? DEFAULT_RESET_AFTER_MS,
-    readTimeout: checkReadTimeout(read('readTimeout')),
+    readTimeout: checkNumber('readTimeout', read('readTimeout'), 1, MAX_TIMER_DELAY_MS),
     shouldRetry: checkFunction('shouldRetry', read('shouldRetry')) ?? retriesByDefault,
     signal: checkSignal(read('signal')),
     maxEventSize: checkNumber('maxEventSize', read('maxEventSize'), 1) ?? DEFAULT_MAX_EVENT_SIZE,
@@ -65,9 +62,8 @@ function readOption<K extends keyof EventSourceInit>(
   name: K,
 ): EventSourceInit[K] {
   if (init === undefined || init === null) return undefined
-  if (!Object.prototype.hasOwnProperty.call(init, name) && Object.prototype.hasOwnProperty.call(Object.prototype, name)) {
-    return undefined
-  }
+  const own = Object.prototype.hasOwnProperty
+  if (!own.call(init, name) && own.call(Object.prototype, name)) return undefined
   try {
     return init[name]
   } catch (error) {
@@ -75,92 +71,65 @@ function readOption<K extends keyof EventSourceInit>(
   }
 }
 
+/** Throws `EventSource: `name` must be …, got …` as a TypeError, or as `Kind`. */
+function invalid(name: string, expected: string, value: unknown, Kind: ErrorConstructor = TypeError): never {
+  const got = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value)
+  throw new Kind(`EventSource: \`${name}\` must be ${expected}, got ${got}`)
+}
+
 function checkFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'function') {
-    throw new TypeError(`EventSource: \`${name}\` must be a function, got ${describe(value)}`)
-  }
+  if (value !== undefined && typeof value !== 'function') invalid(name, 'a function', value)
   return value
 }
 
-function checkNumber(name: string, value: unknown, min: number): number | undefined {
+/** An optional number of ms (or characters) in [min, max]. */
+function checkNumber(name: string, value: unknown, min: number, max = Number.MAX_VALUE): number | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'number') {
-    throw new TypeError(`EventSource: \`${name}\` must be a number of milliseconds, got ${describe(value)}`)
-  }
-  if (!(value >= min) || !Number.isFinite(value)) {
-    throw new RangeError(`EventSource: \`${name}\` must be a finite number >= ${min}, got ${value}`)
-  }
+  if (typeof value !== 'number') invalid(name, 'a number', value)
+  if (!(value >= min && value <= max)) invalid(name, `a number from ${min} to ${max}`, value, RangeError)
   return value
-}
-
-function checkReadTimeout(value: unknown): number | undefined {
-  const timeout = checkNumber('readTimeout', value, 0)
-  if (timeout === undefined) return undefined
-  if (timeout === 0 || timeout > MAX_TIMER_DELAY_MS) {
-    throw new RangeError(`EventSource: \`readTimeout\` must be > 0 and <= ${MAX_TIMER_DELAY_MS} ms, got ${timeout}`)
-  }
-  return timeout
 }
 
 function checkMethod(value: unknown): string {
   if (value === undefined) return 'GET'
-  if (typeof value !== 'string') throw new TypeError(`EventSource: \`method\` must be a string, got ${describe(value)}`)
-  if (!METHOD_TOKEN.test(value)) throw new TypeError(`EventSource: \`method\` ${JSON.stringify(value)} is not a valid HTTP method`)
-  if (FORBIDDEN_METHODS.has(value.toUpperCase())) throw new TypeError(`EventSource: \`method\` ${value} is forbidden by fetch`)
+  if (typeof value !== 'string' || !TOKEN.test(value) || FORBIDDEN_METHOD.test(value)) {
+    invalid('method', 'an HTTP method fetch can send', value)
+  }
   return value
 }
 
+/** Bodies that can be sent again on every reconnection: not a stream. */
+const RESENDABLE_BODIES = [globalThis.URLSearchParams, globalThis.Blob, globalThis.FormData, ArrayBuffer].filter(Boolean)
+
 function checkBody(value: unknown, method: string): RequestBody | undefined {
   if (value === undefined || value === null) return undefined
-  const upper = method.toUpperCase()
-  if (upper === 'GET' || upper === 'HEAD') {
-    throw new TypeError(`EventSource: \`body\` cannot be sent with method ${method}; set \`method\` (e.g. 'POST')`)
+  if (/^(GET|HEAD)$/i.test(method)) invalid('body', `absent with method ${method}; set \`method\` (e.g. 'POST')`, value)
+  if (typeof value !== 'string' && !ArrayBuffer.isView(value) && !RESENDABLE_BODIES.some((Body) => value instanceof Body)) {
+    invalid('body', 'a string, URLSearchParams, Blob, ArrayBuffer, typed array or FormData, to be sent on every attempt', value)
   }
-  if (
-    typeof value === 'string' ||
-    value instanceof ArrayBuffer ||
-    ArrayBuffer.isView(value) ||
-    (typeof URLSearchParams !== 'undefined' && value instanceof URLSearchParams) ||
-    (typeof Blob !== 'undefined' && value instanceof Blob) ||
-    (typeof FormData !== 'undefined' && value instanceof FormData)
-  ) {
-    return value as RequestBody
-  }
-  throw new TypeError(
-    `EventSource: \`body\` must be a string, URLSearchParams, Blob, ArrayBuffer, typed array or FormData (it is sent again on every reconnection), got ${describe(value)}`,
-  )
+  return value as RequestBody
 }
 
 function checkHeaders(value: unknown): RequestTemplate['headers'] {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'function') return value as RequestTemplate['headers']
   // Static headers are checked now, so a bad name or value throws at construction.
-  mergeHeaders({}, value as HeadersInitLike, 'headers')
+  mergeHeaders({}, value as HeadersInitLike)
   return value as HeadersInitLike
 }
 
 function checkLastEventId(value: unknown): string {
   if (value === undefined) return ''
-  if (typeof value !== 'string') throw new TypeError(`EventSource: \`lastEventId\` must be a string, got ${describe(value)}`)
-  if (/[\0\r\n]/.test(value)) {
-    throw new TypeError('EventSource: `lastEventId` cannot contain NUL, CR or LF (no stream could have sent such an id)')
-  }
+  // No stream can set an id with NUL, CR or LF, and none of them can travel in a header.
+  if (typeof value !== 'string' || /[\0\r\n]/.test(value)) invalid('lastEventId', 'a string without NUL, CR or LF', value)
   return value
 }
 
 function checkSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined || value === null) return undefined
   const signal = value as AbortSignal
-  if (typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
-    throw new TypeError(`EventSource: \`signal\` must be an AbortSignal, got ${describe(value)}`)
+  if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
+    invalid('signal', 'an AbortSignal', value)
   }
   return signal
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
-  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`
-  return `${typeof value} ${String(value)}`
 }

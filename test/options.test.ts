@@ -43,8 +43,9 @@ describe('extension: options are checked at construction, and the error names th
   })
 
   test('headers of a wrong type throw a TypeError naming `headers`', () => {
-    expect(() => open({ headers: 'Authorization: x' })).toThrow(/`headers` must be/)
-    expect(() => open({ headers: [['only-name']] })).toThrow(/`headers` as an array/)
+    expect(() => open({ headers: 'Authorization: x' })).toThrow(/invalid `headers`/)
+    expect(() => open({ headers: [['only-name']] })).toThrow(/invalid `headers`/)
+    expect(() => open({ headers: 42 })).toThrow(/invalid `headers`/)
   })
 
   test('no options, undefined and null all mean the defaults', () => {
