@@ -385,7 +385,7 @@ describe('window.stop() while connecting', () => {
 describe.each([
   ['iife', 'the browser script'],
   ['esm', 'the ES module build'],
-] as const)('extensions in a page, ours from %s (%s)', (impl) => {
+] as const)('extensions in a page, ours from %s (%s)', (impl, _label) => {
   let page: Page
   beforeAll(async () => {
     page = await scenarioPageIn(context)
