@@ -82,8 +82,14 @@ export interface FaultServer {
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
 
-/** Starts a fault server on 127.0.0.1, on a random port. */
-export async function startFaultServer(routes: Record<string, FaultHandler> = {}): Promise<FaultServer> {
+/**
+ * Starts a fault server on 127.0.0.1, on a random port. With `record: false` requests are not kept
+ * in `requests` (for long runs that measure memory); per-path attempt counts still work.
+ */
+export async function startFaultServer(
+  routes: Record<string, FaultHandler> = {},
+  { record = true }: { record?: boolean } = {},
+): Promise<FaultServer> {
   const handlers = new Map<string, FaultHandler>(Object.entries(routes))
   const requests: FaultRequest[] = []
   const attempts = new Map<string, number>()
@@ -109,7 +115,7 @@ export async function startFaultServer(routes: Record<string, FaultHandler> = {}
         bytesSent: 0,
         at: Date.now(),
       }
-      requests.push(request)
+      if (record) requests.push(request)
       const handler = handlers.get(path)
       if (!handler) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('no route')
@@ -124,6 +130,9 @@ export async function startFaultServer(routes: Record<string, FaultHandler> = {}
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
+    // A client that closes its end has left: node:http would keep a half-open socket for as long
+    // as an unfinished response (a stall, a held stream) lasts; let it go at once.
+    socket.on('end', () => socket.destroy())
   })
   // Idle keep-alive connections go away quickly, so that clients' sockets do too.
   server.keepAliveTimeout = 50

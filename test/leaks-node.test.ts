@@ -1,0 +1,150 @@
+/**
+ * Leaks: 10,000 open/close cycles, close() at every phase of a connection, and a storm of 1,000
+ * failures leave nothing behind in Node — no active handle or timer above the baseline
+ * (process.getActiveResourcesInfo()), no source or error event still reachable after gc(), no
+ * heap growth, no listener left on a shared AbortSignal, and no event dispatched after close().
+ *
+ * The measuring runs in one child process (`node --expose-gc`, today's src bundled by esbuild
+ * with test/helpers/leak-lab.ts), so that gc() is available and jest's own handles do not count.
+ */
+import { spawn } from 'node:child_process'
+import { buildSync } from 'esbuild'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { REPO_ROOT } from './helpers/bundle'
+
+interface PhaseReport {
+  cycles: number
+  lateEvents: number
+  notClosed: number
+  reachable: number
+  extraResources: Record<string, number>
+  heapDelta: number
+  requests: number
+  ms: number
+}
+
+interface LabReport {
+  baseline: { heap: number; resources: Record<string, number> }
+  cycles: PhaseReport & { sharedListeners: number }
+  phases: Record<string, PhaseReport>
+  storm: {
+    failures: number
+    heapAt: Record<string, number>
+    listenersAt: Record<string, number>
+    extraResources: Record<string, number>
+    errorEventsReachable: number
+    readyState: number
+  }
+}
+
+const MiB = 1024 * 1024
+
+let report: LabReport
+
+beforeAll(async () => {
+  const built = buildSync({
+    entryPoints: [join(__dirname, 'helpers', 'leak-lab.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    external: ['cross-fetch'],
+    write: false,
+  })
+  const file = join(mkdtempSync(join(tmpdir(), 'iso-es-leaks-')), 'leak-lab.cjs')
+  writeFileSync(file, built.outputFiles[0].text)
+  const child = spawn(process.execPath, ['--expose-gc', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  if (code !== 0) throw new Error(`the leak lab exited with ${code}: ${stderr}`)
+  report = JSON.parse(stdout) as LabReport
+  // Warnings (a MaxListenersExceededWarning, say) would point at a problem too.
+  expect(stderr).toBe('')
+}, 90_000)
+
+describe('10,000 open/close cycles against a server that answers at once', () => {
+  test('every cycle reached the server and ended CLOSED, with no event after close()', () => {
+    expect(report.cycles).toMatchObject({ cycles: 10_000, requests: 10_000, notClosed: 0, lateEvents: 0 })
+  })
+
+  test('leave no active handle or timer above the baseline', () => {
+    expect(report.cycles.extraResources).toEqual({})
+  })
+
+  test('leave every source garbage-collectable', () => {
+    expect(report.cycles.reachable).toBe(0)
+  })
+
+  test('leave the heap at its baseline after gc (within 1 MiB: less than 105 bytes a cycle)', () => {
+    expect(Math.abs(report.cycles.heapDelta)).toBeLessThan(MiB)
+  })
+
+  test('leave no listener on an AbortSignal the sources shared', () => {
+    expect(report.cycles.sharedListeners).toBe(0)
+  })
+})
+
+describe('close() at every phase of a connection', () => {
+  const phases = [
+    'synchronously after construction',
+    'while the headers function is still pending',
+    'before the response (the request has arrived)',
+    'after the headers, before any body byte',
+    'mid-body, while events keep coming',
+    'mid-event, with half an event buffered',
+    'during the backoff wait before a reconnection',
+    'while a read timeout is armed',
+    'by aborting its signal',
+    'inside onopen',
+    'inside onmessage',
+    'inside onerror',
+    'inside a listener of a custom event type',
+  ]
+
+  test('the lab ran every phase', () => {
+    expect(Object.keys(report.phases).sort()).toEqual([...phases].sort())
+  })
+
+  test.each(phases)('closed %s: no event after close(), no handle, timer or source left, heap at baseline', (phase) => {
+    const result = report.phases[phase]
+    expect({
+      notClosed: result.notClosed,
+      lateEvents: result.lateEvents,
+      reachable: result.reachable,
+      extraResources: result.extraResources,
+    }).toEqual({ notClosed: 0, lateEvents: 0, reachable: 0, extraResources: {} })
+    expect(Math.abs(result.heapDelta)).toBeLessThan(2 * MiB)
+  })
+
+  test('the phases that need a request made one per cycle; closing before the headers function settles sends none', () => {
+    expect(report.phases['synchronously after construction'].requests).toBe(0)
+    expect(report.phases['while the headers function is still pending'].requests).toBe(0)
+    expect(report.phases['before the response (the request has arrived)'].requests).toBe(150)
+    expect(report.phases['during the backoff wait before a reconnection'].requests).toBe(150)
+  })
+})
+
+describe('a storm of 1,000 failures in a row', () => {
+  test('was retried 1,000 times and then closed', () => {
+    expect(report.storm.failures).toBe(1000)
+    expect(report.storm.readyState).toBe(2)
+  })
+
+  test('does not grow the heap between the 100th and the 1,000th failure', () => {
+    expect(report.storm.heapAt['1000'] - report.storm.heapAt['100']).toBeLessThan(MiB)
+  })
+
+  test('keeps exactly one listener on its signal throughout', () => {
+    expect(report.storm.listenersAt).toEqual({ '100': 1, '1000': 1 })
+  })
+
+  test('lets go of every error event (and the failure it carries), and leaves no handle or timer behind', () => {
+    expect(report.storm.errorEventsReachable).toBe(0)
+    expect(report.storm.extraResources).toEqual({})
+  })
+})
