@@ -346,6 +346,39 @@ describe('bundlers', () => {
   })
 })
 
+describe('a browser bundle (esbuild, platform browser)', () => {
+  /** Bundles `entry` for the browser as an app would, code splitting on; returns the chunks by name. */
+  async function browserBundle(entry: string): Promise<Record<string, string>> {
+    const esbuild = await import('esbuild')
+    const result = await esbuild.build({
+      stdin: { contents: entry, resolveDir: consumer, loader: 'js' },
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      splitting: true,
+      outdir: path.join(consumer, 'browser-bundle'),
+      logLevel: 'silent',
+    })
+    return Object.fromEntries(result.outputFiles.map((file) => [path.basename(file.path), file.text]))
+  }
+
+  test('tree-shakes away the EventSource class and the parser when only constantBackoff is used', async () => {
+    const chunks = await browserBundle(`import { constantBackoff } from 'isomorphic-eventsource'\nconsole.log(constantBackoff(1, 2))`)
+    const all = Object.values(chunks).join('\n')
+    expect(all).toContain('reconnectionTime')
+    expect(all).not.toContain('text/event-stream')
+    expect(all).not.toContain('extends EventTarget')
+  })
+
+  test('keeps cross-fetch out of the entry chunk: it can only be a lazily loaded chunk, which a browser with fetch never loads', async () => {
+    const chunks = await browserBundle(`import { EventSource } from 'isomorphic-eventsource'\nnew EventSource('/events')`)
+    const entry = chunks['stdin.js']
+    expect(entry).toContain('text/event-stream')
+    expect(entry).not.toMatch(/XMLHttpRequest|cross-fetch|whatwg-fetch/)
+  })
+})
+
 describe('the browser script', () => {
   const script = () => readFileSync(path.join(installed, 'dist', 'eventsource.min.js'), 'utf8')
 

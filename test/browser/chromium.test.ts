@@ -9,7 +9,8 @@
  * http://127.0.0.1:PORT; the cross-origin tests reach the same server as http://localhost:PORT,
  * which is another origin (and another site) to the browser.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
@@ -611,6 +612,63 @@ describe('the global polyfill', () => {
       url: server.url('/polyfill/stream'),
       data: 'from the polyfill',
     })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe('a bundler build for the browser (esbuild, code splitting)', () => {
+  let work: string
+  let chunks: string[]
+
+  beforeAll(async () => {
+    // An app whose node_modules/isomorphic-eventsource is this package, resolved by name through its
+    // exports map (the package tests do the same with the packed tarball).
+    work = mkdtempSync(path.join(tmpdir(), 'isomorphic-eventsource-browser-bundle-'))
+    mkdirSync(path.join(work, 'node_modules'))
+    symlinkSync(root, path.join(work, 'node_modules', 'isomorphic-eventsource'), 'junction')
+    const esbuild = await import('esbuild')
+    const result = await esbuild.build({
+      stdin: {
+        contents: `import { EventSource } from 'isomorphic-eventsource'
+          const source = new EventSource('/bundle/stream')
+          source.onmessage = (event) => {
+            source.close()
+            window.result = { data: event.data, notNative: EventSource !== window.EventSource }
+          }`,
+        resolveDir: work,
+        loader: 'js',
+      },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      splitting: true,
+      minify: true,
+      outdir: path.join(work, 'out'),
+      logLevel: 'silent',
+    })
+    expect(result.errors).toEqual([])
+    chunks = readdirSync(path.join(work, 'out'))
+    for (const chunk of chunks) server.route(`/bundle/${chunk}`, serveFile(path.join(work, 'out', chunk), 'text/javascript'))
+    server.route('/bundle/page.html', serveText(html('<script type="module" src="/bundle/stdin.js"></script>'), 'text/html; charset=utf-8'))
+    server.route('/bundle/stream', held('data: bundled\n\n'))
+  })
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true })
+  })
+
+  test('streams in a page, and the page never loads the chunk with the cross-fetch fallback', async () => {
+    const page = await openPage(context, server.url('/bundle/page.html'))
+    try {
+      await page.waitForFunction('window.result !== undefined', undefined, { timeout: 10000 })
+      expect(await page.evaluate('window.result')).toEqual({ data: 'bundled', notNative: true })
+    } finally {
+      await page.close()
+    }
+    const lazyChunks = chunks.filter((chunk) => /XMLHttpRequest/.test(readFileSync(path.join(work, 'out', chunk), 'utf8')))
+    expect(lazyChunks).toHaveLength(1)
+    expect(server.requestsTo(`/bundle/${lazyChunks[0]}`)).toHaveLength(0)
+    expect(server.requestsTo('/bundle/stdin.js')).toHaveLength(1)
   })
 })
 
