@@ -45,11 +45,18 @@ export function networkFailure(cause: unknown, response?: ResponseLike, what = '
   return failure('network', `${what}: ${describeError(cause)}`, response, cause)
 }
 
-/** "fetch failed (connect ECONNREFUSED 127.0.0.1:1)": the error's message and its cause's. */
+/**
+ * "fetch failed (connect ECONNREFUSED 127.0.0.1:1)": the error's message and its cause's. Never
+ * throws: a custom fetch may reject with anything (an object without toString, a throwing getter).
+ */
 function describeError(error: unknown): string {
-  const message = messageOf(error)
-  const cause = messageOf((error as { cause?: unknown } | null)?.cause)
-  return cause && cause !== message ? `${message} (${cause})` : message
+  try {
+    const message = messageOf(error)
+    const cause = messageOf((error as { cause?: unknown } | null)?.cause)
+    return cause && cause !== message ? `${message} (${cause})` : message
+  } catch {
+    return 'unknown error'
+  }
 }
 
 /** An error's message, by shape rather than `instanceof` (errors may come from another realm). */
