@@ -406,9 +406,9 @@ export interface ResumableStream {
 }
 
 /**
- * A stream of `total` events with ids 1..total whose payloads check themselves: multi-line data
- * with 2-, 3- and 4-byte UTF-8 characters, LF, CRLF and CR line endings, comments and an event
- * type here and there. A request with `Last-Event-ID: k` gets the events after k. Each response
+ * A stream of `total` events with ids 1..total whose payloads check themselves (see
+ * {@link numberedEvent}): multi-line data with 2-, 3- and 4-byte UTF-8 characters, LF, CRLF and CR
+ * line endings, comments and an event type here and there. A request with `Last-Event-ID: k` gets the events after k. Each response
  * starts with `retry: <retryMs>`; `fault(info)` decides what goes wrong with it.
  */
 export function resumableStream(
@@ -416,24 +416,13 @@ export function resumableStream(
   fault: (info: ResumeInfo) => ResumeFault | undefined,
   { retryMs = 1 }: { retryMs?: number } = {},
 ): ResumableStream {
-  const eols = ['\n', '\r\n', '\r']
-  const dataOf = (id: number): string =>
-    id % 7 === 0 ? `${id}` : `${id}:é€😀:${'x'.repeat(id % 13)}\nline2 of ${id}${id % 5 === 0 ? '\n\nafter a blank data line' : ''}`
-  const typeOf = (id: number): string => (id % 11 === 0 ? 'tick' : 'message')
   const parts: Buffer[] = []
   /** offsets[k]: where the event with id k+1 starts in `bytes`. */
   const offsets: number[] = []
   let length = 0
   for (let id = 1; id <= total; id++) {
     offsets.push(length)
-    const eol = eols[id % 3]
-    let text = ''
-    if (id % 17 === 0) text += `: comment before ${id}${eol}`
-    text += `id: ${id}${eol}`
-    if (typeOf(id) !== 'message') text += `event: ${typeOf(id)}${eol}`
-    for (const line of dataOf(id).split('\n')) text += `data: ${line}${eol}`
-    text += eol
-    const buffer = Buffer.from(text, 'utf8')
+    const buffer = Buffer.from(numberedEvent(id), 'utf8')
     parts.push(buffer)
     length += buffer.length
   }
@@ -464,7 +453,31 @@ export function resumableStream(
     if (!(await sendBody(ctx, rest.subarray(0, cut), { chunkSize: chosen.chunkSize }))) return
     ctx.finish(chosen.then ?? (cut >= rest.length ? 'hold' : 'cut'))
   }
-  return { handler, dataOf, typeOf, total, bytes }
+  return { handler, dataOf: numberedData, typeOf: numberedType, total, bytes }
+}
+
+/** The `data` of numbered event `id`: multi-line, with 2-, 3- and 4-byte characters, sometimes an empty line. */
+export function numberedData(id: number): string {
+  return id % 7 === 0 ? `${id}` : `${id}:é€😀:${'x'.repeat(id % 13)}\nline2 of ${id}${id % 5 === 0 ? '\n\nafter a blank data line' : ''}`
+}
+
+/** The event type of numbered event `id`. */
+export function numberedType(id: number): string {
+  return id % 11 === 0 ? 'tick' : 'message'
+}
+
+/**
+ * Numbered event `id` as stream text, blank line included: LF, CRLF or CR line endings by turns,
+ * a comment now and then, `id:` always, `event:` for some.
+ */
+export function numberedEvent(id: number): string {
+  const eol = ['\n', '\r\n', '\r'][id % 3]
+  let text = ''
+  if (id % 17 === 0) text += `: comment before ${id}${eol}`
+  text += `id: ${id}${eol}`
+  if (numberedType(id) !== 'message') text += `event: ${numberedType(id)}${eol}`
+  for (const line of numberedData(id).split('\n')) text += `data: ${line}${eol}`
+  return text + eol
 }
 
 /** A small, seedable PRNG (mulberry32): the same seed gives the same faults. */
