@@ -95,6 +95,20 @@ const classicWorker = `
     coreScenarios.scenarios[request.scenario](impl(request.impl), request.url).then(reply, fail)
   }`
 
+/** A shared worker with our browser script; each page talks to it through its port. */
+const sharedWorker = `
+  importScripts('/fixtures/core-scenarios.js', '/dist/eventsource.min.js')
+  self.onconnect = function (event) {
+    var port = event.ports[0]
+    port.onmessage = function (message) {
+      var request = message.data
+      var impl = request.impl === 'native' ? self.EventSource : IsomorphicEventSource.EventSource
+      coreScenarios.scenarios[request.scenario](impl, request.url).then(
+        function (result) { port.postMessage({ id: request.id, result: result }) },
+        function (error) { port.postMessage({ id: request.id, error: String(error && error.stack || error) }) })
+    }
+  }`
+
 /** A module worker with our ES module build. */
 const moduleWorker = `
   import '/fixtures/core-scenarios.js'
@@ -229,6 +243,7 @@ beforeAll(async () => {
     '/fixtures/extension-scenarios.js': serveFile(path.join(__dirname, 'fixtures', 'extension-scenarios.js'), 'text/javascript'),
     '/worker.js': serveText(classicWorker, 'text/javascript'),
     '/module-worker.js': serveText(moduleWorker, 'text/javascript'),
+    '/shared-worker.js': serveText(sharedWorker, 'text/javascript'),
     '/polyfill/stream': held('data: from the polyfill\n\n'),
     ...Object.fromEntries(Object.entries(polyfillPages).map(([route, page]) => [route, serveText(page, 'text/html; charset=utf-8')])),
   })
@@ -797,12 +812,13 @@ describe('withCredentials across origins (page on 127.0.0.1, stream on localhost
 
 // ---------------------------------------------------------------------------------------------
 
-describe('in a dedicated worker', () => {
+describe('in workers', () => {
   let page: Page
   beforeAll(async () => {
     page = await scenarioPageIn(context)
     await page.evaluate(`window.classicWorker = new Worker('/worker.js'); window.bareWorker = new Worker('/worker.js?delete=1');
-      window.moduleWorker = new Worker('/module-worker.js', { type: 'module' })`)
+      window.moduleWorker = new Worker('/module-worker.js', { type: 'module' })
+      window.sharedPort = new SharedWorker('/shared-worker.js').port; sharedPort.start()`)
   })
   afterAll(async () => {
     await page?.close()
@@ -832,6 +848,8 @@ describe('in a dedicated worker', () => {
     ['classicWorker', 'iife', 'ours from the browser script (importScripts)'],
     ['bareWorker', 'iife', 'ours installed as the global by the browser script'],
     ['moduleWorker', 'esm', 'ours from the ES module build (module worker)'],
+    ['sharedPort', 'native', "a shared worker's own EventSource"],
+    ['sharedPort', 'iife', 'ours from the browser script in a shared worker'],
   ] as const
   for (const [worker, impl, label] of cases) {
     for (const name of workerScenarios) {
