@@ -60,6 +60,7 @@ export class EventSource extends EventTarget {
   declare readonly CONNECTING: 0
   declare readonly OPEN: 1
   declare readonly CLOSED: 2
+  static readonly #constantsDefined = /* @__PURE__ */ defineReadyStateConstants(this)
 
   readonly #url: string
   readonly #options: ResolvedOptions
@@ -366,17 +367,21 @@ export interface EventSource {
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-// The readyState constants, on the interface object and on the prototype (WebIDL § 3.7.5).
-const constants = {
-  CONNECTING: { value: CONNECTING, enumerable: true },
-  OPEN: { value: OPEN, enumerable: true },
-  CLOSED: { value: CLOSED, enumerable: true },
-} as const
-Object.defineProperties(EventSource, constants)
-Object.defineProperties(EventSource.prototype, {
-  ...constants,
-  [Symbol.toStringTag]: { value: 'EventSource', configurable: true },
-})
+/**
+ * Defines the readyState constants on the interface object and on the prototype, as WebIDL
+ * constants are (§ 3.7.5: read-only, enumerable data properties). Called from a static field
+ * initializer marked pure, so bundlers can still drop the class when it is not used.
+ */
+function defineReadyStateConstants(target: typeof EventSource): true {
+  const constants = {
+    CONNECTING: { value: CONNECTING, enumerable: true },
+    OPEN: { value: OPEN, enumerable: true },
+    CLOSED: { value: CLOSED, enumerable: true },
+  }
+  Object.defineProperties(target, constants)
+  Object.defineProperties(target.prototype, { ...constants, [Symbol.toStringTag]: { value: 'EventSource', configurable: true } })
+  return true
+}
 
 function isHttpUrl(url: string): boolean {
   return url.startsWith('http:') || url.startsWith('https:')
