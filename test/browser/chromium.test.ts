@@ -3,7 +3,9 @@
  * chromium.ts): our EventSource from the built browser script (dist/eventsource.min.js) and from
  * the ES module build (dist/index.mjs, as a module script), side by side with Chromium's own
  * EventSource on the core scenarios; the extensions; the global polyfill; withCredentials across
- * origins; dedicated workers. Runs against dist/, so `npm run build` must have run (npm test does).
+ * sites; dedicated, module and shared workers; an esbuild browser bundle of the package. Where
+ * Chromium's class and ours disagree, the test of ours names the spec step that allows it (or the
+ * platform limit that forces it). Runs against dist/, so `npm run build` must have run (npm test does).
  *
  * One loopback server serves the pages, the built files and the streams. Pages load from
  * http://127.0.0.1:PORT; the cross-origin tests reach the same server as http://localhost:PORT,
