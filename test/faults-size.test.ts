@@ -50,7 +50,7 @@ describe('maxEventSize bounds what an unfinished line or event may hold', () => 
     expect(messages).toBe(0)
     // The client stopped reading: the server sees it leave, having sent a bounded amount.
     const [request] = server.requestsTo('/endless-line')
-    await waitFor(() => server.openSockets() === 0 || request.bytesSent > 0)
+    await waitFor(() => request.closed, { message: 'the server to see the client leave' })
     expect(request.bytesSent).toBeGreaterThan(256 * KiB)
     expect(request.bytesSent).toBeLessThan(256 * KiB + IN_FLIGHT)
     await settle(30)

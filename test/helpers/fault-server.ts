@@ -28,6 +28,8 @@ export interface FaultRequest {
   bytesSent: number
   /** When the request arrived (Date.now()). */
   at: number
+  /** Whether its response is over: ended, or the connection closed. */
+  closed: boolean
 }
 
 /** How a response ends once its scripted bytes are out. */
@@ -114,6 +116,7 @@ export async function startFaultServer(
         lastEventId: typeof header === 'string' ? header : undefined,
         bytesSent: 0,
         at: Date.now(),
+        closed: false,
       }
       if (record) requests.push(request)
       const handler = handlers.get(path)
@@ -164,6 +167,7 @@ function makeContext(req: IncomingMessage, res: ServerResponse, request: FaultRe
   const whenGone = new Promise<void>((resolve) => (markGone = resolve))
   const leave = (): void => {
     gone = true
+    request.closed = true
     markGone()
   }
   res.on('close', leave)
