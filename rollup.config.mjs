@@ -18,9 +18,7 @@ const parser = readJson('./node_modules/eventsource-parser/package.json')
 // bundle without it carries no such claim). The `/*!` form survives minification.
 const banner = (chunk) =>
   chunk.moduleIds.some((id) => id.includes('/node_modules/eventsource-parser/'))
-    ? `/*! ${pkg.name} ${pkg.version} | MIT License\n` +
-      ` * Bundles ${parser.name} ${parser.version} (https://github.com/rexxars/eventsource-parser),\n` +
-      ` * Copyright (c) Espen Hovlandsdal, MIT License; see THIRD-PARTY-NOTICES.md. */`
+    ? `/*! ${pkg.name} ${pkg.version} (MIT). Bundles ${parser.name} ${parser.version}, (c) Espen Hovlandsdal (MIT); see THIRD-PARTY-NOTICES.md */`
     : ''
 
 // Runtime dependencies stay imports; only cross-fetch is one (loaded lazily by src/fallback-fetch.ts).
@@ -74,6 +72,7 @@ const browserScript = {
   onwarn: strictWarnings,
   plugins: [
     replaceModule('src/fallback-fetch.ts', 'src/fallback-fetch.browser.ts'),
+    replaceModule('src/platform.ts', 'src/platform.browser.ts'),
     resolve({ browser: true }),
     esbuildTypeScript(),
   ],

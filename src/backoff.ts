@@ -40,14 +40,10 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
     jitter = DEFAULT_BACKOFF_JITTER,
     random = Math.random,
   } = options
-  requireNonNegative('max', max)
-  if (!(typeof factor === 'number' && factor >= 1 && Number.isFinite(factor))) {
-    throw new RangeError(`exponentialBackoff: \`factor\` must be a finite number >= 1, got ${String(factor)}`)
-  }
-  requireNonNegative('jitter', jitter)
-  if (typeof random !== 'function') {
-    throw new TypeError('exponentialBackoff: `random` must be a function returning a number in [0, 1)')
-  }
+  checkNumber('max', max, max >= 0, '>= 0')
+  checkNumber('factor', factor, factor >= 1 && factor < Infinity, 'finite and >= 1')
+  checkNumber('jitter', jitter, jitter >= 0, '>= 0')
+  if (typeof random !== 'function') throw new TypeError('exponentialBackoff: `random` must be a function')
   return (attempt, reconnectionTime) => {
     const base = Math.min(max, reconnectionTime * factor ** Math.max(0, attempt - 1))
     return base + random() * jitter * base
@@ -60,8 +56,8 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
  */
 export const constantBackoff: BackoffStrategy = (_attempt, reconnectionTime) => reconnectionTime
 
-function requireNonNegative(name: string, value: unknown): void {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new RangeError(`exponentialBackoff: \`${name}\` must be a number >= 0, got ${String(value)}`)
-  }
+/** Throws a TypeError for a value that is not a number, a RangeError for one out of range. */
+function checkNumber(name: string, value: unknown, inRange: boolean, range: string): void {
+  if (typeof value !== 'number') throw new TypeError(`exponentialBackoff: \`${name}\` must be a number, got ${String(value)}`)
+  if (!inRange) throw new RangeError(`exponentialBackoff: \`${name}\` must be ${range}, got ${value}`)
 }

@@ -1,3 +1,5 @@
+import { BROWSER_SCRIPT } from './platform'
+
 /** The shape of a WHATWG ReadableStream of bytes, as platform fetch gives. */
 interface WebByteStream {
   getReader(): {
@@ -26,10 +28,10 @@ export async function readBody(body: unknown, onChunk: ChunkHandler): Promise<vo
   if (typeof (body as WebByteStream).getReader === 'function') {
     return readWebStream(body as WebByteStream, onChunk)
   }
-  if (typeof (body as NodeByteStream)[Symbol.asyncIterator] === 'function') {
+  if (!BROWSER_SCRIPT && typeof (body as NodeByteStream)[Symbol.asyncIterator] === 'function') {
     return readNodeStream(body as NodeByteStream, onChunk)
   }
-  throw new TypeError('EventSource: the response body is neither a ReadableStream nor a Node.js stream')
+  throw new TypeError('EventSource: cannot read the response body')
 }
 
 async function readWebStream(body: WebByteStream, onChunk: ChunkHandler): Promise<void> {
@@ -57,7 +59,7 @@ export function discardBody(body: unknown): void {
   if (body === null || body === undefined) return
   if (typeof (body as { cancel?: unknown }).cancel === 'function') {
     ;(body as { cancel(): Promise<void> }).cancel().catch(ignore)
-  } else if (typeof (body as NodeByteStream).destroy === 'function') {
+  } else if (!BROWSER_SCRIPT && typeof (body as NodeByteStream).destroy === 'function') {
     ;(body as NodeByteStream).destroy!()
   }
 }

@@ -1,9 +1,11 @@
+import { BROWSER_SCRIPT } from './platform'
+
 /**
  * The `MessageEvent` to dispatch messages with: the platform's (browsers, workers, Node 15+, Deno,
  * Bun), else a minimal stand-in with the fields an EventSource message has.
  */
 export const MessageEventImpl: typeof MessageEvent =
-  typeof MessageEvent === 'function'
+  BROWSER_SCRIPT || typeof MessageEvent === 'function'
     ? MessageEvent
     : (class MessageEvent<T = unknown> extends Event {
         readonly data: T

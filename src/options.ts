@@ -105,7 +105,7 @@ function checkBody(value: unknown, method: string): RequestBody | undefined {
   if (value === undefined || value === null) return undefined
   if (/^(GET|HEAD)$/i.test(method)) invalid('body', `absent with method ${method}; set \`method\` (e.g. 'POST')`, value)
   if (typeof value !== 'string' && !ArrayBuffer.isView(value) && !RESENDABLE_BODIES.some((Body) => value instanceof Body)) {
-    invalid('body', 'a string, URLSearchParams, Blob, ArrayBuffer, typed array or FormData, to be sent on every attempt', value)
+    invalid('body', 'a string, URLSearchParams, Blob, ArrayBuffer(View) or FormData (sent on every attempt)', value)
   }
   return value as RequestBody
 }

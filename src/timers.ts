@@ -1,4 +1,5 @@
 import { MAX_TIMER_DELAY_MS } from './defaults'
+import { BROWSER_SCRIPT } from './platform'
 
 /**
  * A delay `setTimeout` accepts: a delay over 2^31−1 ms would fire at once, so a huge `retry:`
@@ -14,6 +15,6 @@ export function clampDelay(ms: number): number {
  * whose connection's socket keeps the process alive as long as it matters).
  */
 export function unrefTimer<T>(timer: T): T {
-  ;(timer as { unref?: () => void }).unref?.()
+  if (!BROWSER_SCRIPT) (timer as { unref?: () => void }).unref?.()
   return timer
 }
