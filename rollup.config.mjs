@@ -18,7 +18,7 @@ const parser = readJson('./node_modules/eventsource-parser/package.json')
 // bundle without it carries no such claim). The `/*!` form survives minification.
 const banner = (chunk) =>
   chunk.moduleIds.some((id) => id.includes('/node_modules/eventsource-parser/'))
-    ? `/*! ${pkg.name} ${pkg.version} (MIT). Bundles ${parser.name} ${parser.version}, (c) Espen Hovlandsdal (MIT); see THIRD-PARTY-NOTICES.md */`
+    ? `/*! ${pkg.name} ${pkg.version}, MIT License. Bundles ${parser.name} ${parser.version}, (c) Espen Hovlandsdal, MIT License */`
     : ''
 
 // Runtime dependencies stay imports; only cross-fetch is one (loaded lazily by src/fallback-fetch.ts).

@@ -24,7 +24,12 @@ export class EventStream {
 
   constructor(handlers: EventStreamHandlers, maxEventSize: number) {
     this.#parser = createParser({
-      onEvent: handlers.onEvent,
+      // An event that arrives whole in one chunk never sits in the parser's buffer, so its size is
+      // checked here too: `maxEventSize` bounds every event, not only the ones still arriving.
+      onEvent: (message) => {
+        if (message.data.length > maxEventSize) this.#overflowed = true
+        if (!this.#overflowed) handlers.onEvent(message)
+      },
       onId: handlers.onId,
       onRetry: handlers.onRetry,
       maxBufferSize: maxEventSize,

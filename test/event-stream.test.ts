@@ -55,3 +55,29 @@ describe('EventStream: bytes to events, wherever the chunks split', () => {
     expect(interpret([bad.subarray(0, 9), bad.subarray(9)])).toEqual(['message:a\uFFFD'])
   })
 })
+
+describe('EventStream: maxEventSize', () => {
+  function feedAll(text: string, max: number): { events: string[]; ok: boolean } {
+    const events: string[] = []
+    const stream = new EventStream({ onEvent: (m) => events.push(m.data), onId: () => {}, onRetry: () => {} }, max)
+    stream.reset()
+    const ok = stream.feed(Buffer.from(text))
+    return { events, ok }
+  }
+
+  test('an event longer than maxEventSize is not dispatched, even when it arrives whole in one chunk', () => {
+    expect(feedAll(`data: ${'x'.repeat(17)}\n\n`, 16)).toEqual({ events: [], ok: false })
+  })
+
+  test('events after an oversized one in the same chunk are not dispatched either', () => {
+    expect(feedAll(`data: ok\n\ndata: ${'x'.repeat(17)}\n\ndata: after\n\n`, 16)).toEqual({ events: ['ok'], ok: false })
+  })
+
+  test('an event of exactly maxEventSize characters is dispatched', () => {
+    expect(feedAll(`data: ${'x'.repeat(16)}\n\n`, 16)).toEqual({ events: ['x'.repeat(16)], ok: true })
+  })
+
+  test('a line still arriving that grows past maxEventSize ends the stream', () => {
+    expect(feedAll(`data: ${'x'.repeat(40)}`, 16).ok).toBe(false)
+  })
+})
