@@ -7,7 +7,7 @@
 //
 // The binaries come from the npm registry, the way the `deno` and `bun` npm packages ship them:
 // the platform packages `@deno/<platform>-<arch>[-glibc]` and `@oven/bun-<platform>-<arch>`, at
-// the version of the `deno` and `bun` packages (`npm view deno version`), fetched with `npm pack`
+// the pinned versions below (DENO_VERSION / BUN_VERSION=latest for the newest), fetched with `npm pack`
 // (the ordinary npm client: its registry, proxy settings and cache apply) and unpacked into
 // .cache/deno/<version>/ and .cache/bun/<version>/ (gitignored). A version already in the cache is
 // used as it is; when the registry cannot be asked, the newest cached version is used. Set
@@ -35,6 +35,8 @@ const RUNTIMES = {
     /** Where the binary is in the package's tarball. */
     entry: 'package/deno',
     versionEnv: 'DENO_VERSION',
+    // Pinned, so that a new release cannot turn `npm test` red without a change here; raise it on purpose.
+    tested: '2.9.6',
     argv: (bin) => [
       bin,
       'run',
@@ -54,6 +56,7 @@ const RUNTIMES = {
     platformPackage: () => `@oven/bun-${platform}-${arch === 'arm64' ? 'aarch64' : arch}`,
     entry: 'package/bin/bun',
     versionEnv: 'BUN_VERSION',
+    tested: '1.4.5',
     argv: (bin) => [bin, '--no-install'],
     env: () => ({ DO_NOT_TRACK: '1' }),
   },
@@ -93,10 +96,14 @@ function cachedVersions(name) {
   return readdirSync(dir).filter((v) => /^\d+\.\d+\.\d+/.test(v) && existsSync(path.join(dir, v, 'VERSION')))
 }
 
-/** The version to test: $<NAME>_VERSION, else the registry's latest, else the newest cached one. */
+/**
+ * The version to test: $<NAME>_VERSION (a version, or `latest` for the registry's newest), else the
+ * pinned one.
+ */
 function wantedVersion(name) {
   const runtime = RUNTIMES[name]
-  if (process.env[runtime.versionEnv]) return process.env[runtime.versionEnv]
+  const wanted = process.env[runtime.versionEnv] || runtime.tested
+  if (wanted !== 'latest') return wanted
   try {
     return JSON.parse(execFileSync('npm', ['view', runtime.meta, 'version', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
   } catch (error) {
