@@ -30,8 +30,14 @@ export class EventStream {
         if (message.data.length > maxEventSize) this.#overflowed = true
         if (!this.#overflowed) handlers.onEvent(message)
       },
-      onId: handlers.onId,
-      onRetry: handlers.onRetry,
+      // The parser goes on with the rest of that chunk: what follows an oversized event is dropped
+      // with it, ids included, so that a reconnection resumes right after the oversized event.
+      onId: (id) => {
+        if (!this.#overflowed) handlers.onId(id)
+      },
+      onRetry: (ms) => {
+        if (!this.#overflowed) handlers.onRetry(ms)
+      },
       maxBufferSize: maxEventSize,
       onError: (error: ParseError) => {
         // Unknown fields and bogus `retry:` values are ignored, as the spec says (§ 9.2.6).
