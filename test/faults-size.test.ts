@@ -107,6 +107,41 @@ describe('maxEventSize bounds what an unfinished line or event may hold', () => 
     expect(server.requestsTo('/oversize-once').map((r) => r.lastEventId)).toEqual([undefined, '41'])
   })
 
+  test('an event over the bound that arrives whole in one chunk fails the connection too', async () => {
+    server.route('/whole-oversize', stream(`data: small\n\ndata: ${'w'.repeat(2000)}\n\ndata: after\n\n`, { then: 'hold' }))
+    const source = open('/whole-oversize', { maxEventSize: 1024 })
+    const errors = errorsOf(source)
+    const data: string[] = []
+    source.onmessage = (event) => data.push(event.data)
+    await waitFor(() => source.readyState === EventSource.CLOSED)
+    expect(data).toEqual(['small'])
+    expect(errors.map((e) => e.kind)).toEqual(['event-size'])
+  })
+
+  test('with shouldRetry, an oversized event in the middle of a chunk loses none of the events after it: the reconnection resumes right after the oversized one', async () => {
+    // One write: event 1, oversized event 2, events 3 and 4. The source drops 2 (it can never be
+    // delivered) and must not count 3 and 4 as seen, or the resumed stream would skip them.
+    const events = (from: number): string =>
+      [1, 2, 3, 4]
+        .filter((id) => id > from)
+        .map((id) => `id: ${id}\ndata: ${id === 2 ? 'o'.repeat(2000) : `event ${id}`}\n\n`)
+        .join('')
+    server.route('/oversize-resume', (ctx) => {
+      const from = Number(ctx.request.lastEventId ?? 0)
+      return stream(`retry: 1\n${events(from)}`, { then: 'hold' })(ctx)
+    })
+    const source = open('/oversize-resume', {
+      maxEventSize: 1024,
+      backoff: constantBackoff,
+      shouldRetry: (failure) => failure.kind === 'event-size',
+    })
+    const seen: string[] = []
+    source.onmessage = (event) => seen.push(`${event.lastEventId}:${event.data}`)
+    await waitFor(() => seen.length >= 3, { describe: () => ({ seen, requests: server.requestsTo('/oversize-resume').map((r) => r.lastEventId) }) })
+    expect(seen).toEqual(['1:event 1', '3:event 3', '4:event 4'])
+    expect(server.requestsTo('/oversize-resume').map((r) => r.lastEventId)).toEqual([undefined, '2'])
+  })
+
   test('what is not buffered does not count: megabytes of comments and unknown fields pass under a small bound', async () => {
     // Comment lines and unknown fields are discarded as they arrive, even one endless-looking line.
     const body = `: ${'f'.repeat(3 * MiB)}\n${'x: noise\n'.repeat(100_000)}unknown${'g'.repeat(MiB)}\ndata: survived\n\n`
