@@ -67,14 +67,22 @@ function readOption<K extends keyof EventSourceInit>(
   try {
     return init[name]
   } catch (error) {
-    throw new TypeError(`EventSource: reading option \`${name}\` threw: ${String(error)}`, { cause: error })
+    throw new TypeError(`EventSource: reading option \`${name}\` threw: ${show(error)}`, { cause: error })
   }
 }
 
 /** Throws `EventSource: `name` must be …, got …` as a TypeError, or as `Kind`. */
 function invalid(name: string, expected: string, value: unknown, Kind: ErrorConstructor = TypeError): never {
-  const got = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value)
-  throw new Kind(`EventSource: \`${name}\` must be ${expected}, got ${got}`)
+  throw new Kind(`EventSource: \`${name}\` must be ${expected}, got ${show(value)}`)
+}
+
+/** A value for an error message; never throws, whatever the value (a null-prototype object, …). */
+function show(value: unknown): string {
+  try {
+    return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
 }
 
 function checkFunction<T>(name: string, value: T | undefined): T | undefined {

@@ -215,15 +215,11 @@ describe('hostile options do not crash the class', () => {
           throw thrown
         },
       })
-      expect(() => open('/getter-odd', options)).toThrow(TypeError)
+      // Whatever was thrown, even a value with no string form, the message names the option.
+      expect(() => open('/getter-odd', options)).toThrow(
+        expect.objectContaining({ name: 'TypeError', message: expect.stringContaining('`retryDelay`') }),
+      )
     }
-    // Where the thrown value can be described, the message names the option.
-    const named = Object.defineProperty({}, 'retryDelay', {
-      get() {
-        throw 'a string'
-      },
-    })
-    expect(() => open('/getter-odd', named)).toThrow(expect.objectContaining({ message: expect.stringContaining('retryDelay') }))
     await settle(20)
     expect(server.requestsTo('/getter-odd')).toHaveLength(0)
   })
