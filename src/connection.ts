@@ -30,6 +30,7 @@ export class Connection {
   #readTimer: ReturnType<typeof setTimeout> | undefined
   #lastReadAt = 0
   #timedOut = false
+  #bodyEnded = false
 
   constructor(params: ConnectionParams) {
     this.#params = params
@@ -47,9 +48,10 @@ export class Connection {
       return await this.#run(announce)
     } finally {
       clearTimeout(this.#readTimer)
-      // Whatever ended the attempt, give the request up: with node-fetch, destroying the body
-      // alone leaves the socket open; aborting the request releases it.
-      this.#controller.abort()
+      // Unless the body was read to its end, give the request up: with node-fetch, destroying
+      // the body alone leaves the socket open; aborting the request releases it. (After a clean
+      // end there is nothing to release, and an abort would only cost an error object.)
+      if (!this.#bodyEnded) this.#controller.abort()
     }
   }
 
@@ -124,6 +126,7 @@ export class Connection {
       return failure('event-size', bound, response)
     }
     // processEventSourceEndOfBody: "If res is not a network error, then reestablish the connection."
+    this.#bodyEnded = true
     return failure('end', 'the server ended the stream', response)
   }
 

@@ -12,12 +12,15 @@ export interface EventStreamHandlers {
 
 /**
  * The text/event-stream interpreter of one source (HTML § 9.2.5–9.2.6), on eventsource-parser.
- * One parser serves every connection of a source; `reset()` starts a new stream. Each stream gets
- * one streaming UTF-8 decoder, so a multi-byte character or a BOM split across chunks survives.
+ * One parser and one streaming UTF-8 decoder serve every connection of a source; `reset()` starts
+ * a new stream. A multi-byte character or a BOM split across chunks survives.
  */
 export class EventStream {
   readonly #parser
-  #decoder: TextDecoder | undefined
+  // § 9.2.5: "Streams must be decoded using the UTF-8 decode algorithm". `ignoreBOM` keeps a BOM
+  // in the text so that the parser strips exactly one ("One leading U+FEFF BYTE ORDER MARK
+  // character must be ignored if any are present"); a second one belongs to the first line.
+  readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true })
   /** Whether the decoder may hold the first bytes of a character split across chunks. */
   #midCharacter = false
   #overflowed = false
@@ -49,10 +52,8 @@ export class EventStream {
   /** Starts a new stream: any partial line or event of the previous one is discarded. */
   reset(): void {
     this.#parser.reset()
-    // § 9.2.5: "Streams must be decoded using the UTF-8 decode algorithm". `ignoreBOM` keeps a
-    // BOM in the text so that the parser strips exactly one ("One leading U+FEFF BYTE ORDER MARK
-    // character must be ignored if any are present"); a second one belongs to the first line.
-    this.#decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+    // The decoder is reused: a final one-shot decode drops what the last stream left half-decoded.
+    if (this.#midCharacter) this.#decoder.decode()
     this.#midCharacter = false
     this.#overflowed = false
   }
@@ -74,7 +75,7 @@ export class EventStream {
   #decode(bytes: Uint8Array): string {
     if (bytes.length === 0) return ''
     const endsInAscii = bytes[bytes.length - 1] < 0x80
-    const text = !this.#midCharacter && endsInAscii ? this.#decoder!.decode(bytes) : this.#decoder!.decode(bytes, STREAM)
+    const text = !this.#midCharacter && endsInAscii ? this.#decoder.decode(bytes) : this.#decoder.decode(bytes, STREAM)
     this.#midCharacter = !endsInAscii
     return text
   }

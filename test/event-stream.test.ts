@@ -81,3 +81,16 @@ describe('EventStream: maxEventSize', () => {
     expect(feedAll(`data: ${'x'.repeat(40)}`, 16).ok).toBe(false)
   })
 })
+
+describe('EventStream: a new stream after reset()', () => {
+  test('a character left half-decoded by the previous stream does not leak into the next one', () => {
+    const seen: string[] = []
+    const stream = new EventStream({ onEvent: (m) => seen.push(m.data), onId: () => {}, onRetry: () => {} }, 1024)
+    stream.reset()
+    const euro = Buffer.from('€')
+    stream.feed(Buffer.concat([Buffer.from('data: a'), euro.subarray(0, 2)]))
+    stream.reset()
+    stream.feed(Buffer.from('\uFEFFdata: fresh\n\n'))
+    expect(seen).toEqual(['fresh'])
+  })
+})
