@@ -2,23 +2,10 @@ import { spawn } from 'node:child_process'
 import { EventSource } from '../src'
 import { bundleSourceForChild, REPO_ROOT } from './helpers/bundle'
 import { dataOf, recordEvents, settle, typesOf, waitFor } from './helpers/recorder'
-import { startServer, startStream, streamAndHold, streamThenEnd, type TestServer } from './helpers/server'
+import { startStream, streamAndHold, streamThenEnd } from './helpers/server'
+import { useServerPerTest } from './helpers/per-test'
 
-let server: TestServer
-const sources: EventSource[] = []
-function open(path: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(server.url(path), init)
-  sources.push(source)
-  return source
-}
-
-beforeEach(async () => {
-  server = await startServer()
-})
-afterEach(async () => {
-  sources.splice(0).forEach((source) => source.close())
-  await server.close()
-})
+const { server, open } = useServerPerTest()
 
 describe('close() (HTML § 9.2.2): aborts the fetch, sets CLOSED, and nothing is dispatched after it', () => {
   test('while connecting: the request is aborted and no event follows', async () => {

@@ -1,22 +1,9 @@
 import { EventSource, type EventSourceErrorEvent, type FetchLike } from '../src'
 import { dataOf, recordEvents, waitFor } from './helpers/recorder'
-import { startServer, streamAndHold, streamThenEnd, type TestServer } from './helpers/server'
+import { streamAndHold, streamThenEnd } from './helpers/server'
+import { useServerPerTest } from './helpers/per-test'
 
-let server: TestServer
-const sources: EventSource[] = []
-function open(path: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(server.url(path), init)
-  sources.push(source)
-  return source
-}
-
-beforeEach(async () => {
-  server = await startServer({ '/end': streamThenEnd('retry: 5\nid: e1\ndata: a\n\n'), '/hold': streamAndHold(':\n') })
-})
-afterEach(async () => {
-  sources.splice(0).forEach((source) => source.close())
-  await server.close()
-})
+const { server, open } = useServerPerTest({ '/end': streamThenEnd('retry: 5\nid: e1\ndata: a\n\n'), '/hold': streamAndHold(':\n') })
 
 describe('extension: headers', () => {
   test('static headers are sent on the first and on every later attempt', async () => {

@@ -1,22 +1,9 @@
 import { EventSource, EventSourceErrorEvent } from '../src'
 import { dataOf, recordEvents, settle, typesOf, waitFor } from './helpers/recorder'
-import { startServer, startStream, type TestServer } from './helpers/server'
+import { startStream } from './helpers/server'
+import { useServerPerTest } from './helpers/per-test'
 
-let server: TestServer
-const sources: EventSource[] = []
-function open(path: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(server.url(path), init)
-  sources.push(source)
-  return source
-}
-
-beforeEach(async () => {
-  server = await startServer()
-})
-afterEach(async () => {
-  sources.splice(0).forEach((source) => source.close())
-  await server.close()
-})
+const { server, open } = useServerPerTest()
 
 describe('extension: readTimeout', () => {
   test('a stalled stream is dropped after readTimeout and resumed with Last-Event-ID', async () => {

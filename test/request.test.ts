@@ -1,14 +1,9 @@
 import { EventSource, type FetchLike } from '../src'
 import { dataOf, recordEvents, typesOf, waitFor } from './helpers/recorder'
-import { startServer, startStream, streamAndHold, streamThenEnd, type TestServer } from './helpers/server'
+import { useServerPerTest } from './helpers/per-test'
+import { startServer, startStream, streamAndHold, streamThenEnd } from './helpers/server'
 
-let server: TestServer
-const sources: EventSource[] = []
-function open(path: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(server.url(path), init)
-  sources.push(source)
-  return source
-}
+const { server, open } = useServerPerTest()
 
 /** Passes every call to the real global fetch, keeping the RequestInit the source built. */
 function recordingFetch(): { fetch: FetchLike; inits: RequestInit[] } {
@@ -23,14 +18,6 @@ function recordingFetch(): { fetch: FetchLike; inits: RequestInit[] } {
 function rawHeaderCount(rawHeaders: string[], name: string): number {
   return rawHeaders.filter((value, index) => index % 2 === 0 && value.toLowerCase() === name).length
 }
-
-beforeEach(async () => {
-  server = await startServer()
-})
-afterEach(async () => {
-  sources.splice(0).forEach((source) => source.close())
-  await server.close()
-})
 
 describe('the request (HTML § 9.2.2 constructor steps 8–11)', () => {
   test('is a GET with Accept: text/event-stream (step 10)', async () => {

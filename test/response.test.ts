@@ -1,23 +1,10 @@
 import { createServer } from 'node:net'
 import { EventSource, EventSourceErrorEvent } from '../src'
 import { dataOf, recordEvents, settle, typesOf, waitFor } from './helpers/recorder'
-import { startServer, startStream, streamAndHold, streamThenEnd, type TestServer } from './helpers/server'
+import { startStream, streamAndHold, streamThenEnd } from './helpers/server'
+import { useServerPerTest } from './helpers/per-test'
 
-let server: TestServer
-const sources: EventSource[] = []
-function open(path: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(server.url(path), init)
-  sources.push(source)
-  return source
-}
-
-beforeEach(async () => {
-  server = await startServer()
-})
-afterEach(async () => {
-  sources.splice(0).forEach((source) => source.close())
-  await server.close()
-})
+const { server, open } = useServerPerTest()
 
 describe('announce the connection (HTML § 9.2.3; constructor step 15.4)', () => {
   test('a 200 text/event-stream response sets readyState to OPEN, then fires open', async () => {
@@ -130,8 +117,7 @@ describe('reestablish the connection (HTML § 9.2.3)', () => {
     await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve))
     const port = (resetter.address() as { port: number }).port
     try {
-      const source = new EventSource(`http://127.0.0.1:${port}/`, { retryDelay: 10 })
-      sources.push(source)
+      const source = open(`http://127.0.0.1:${port}/`, { retryDelay: 10 })
       const events = recordEvents(source)
       await waitFor(() => events.length >= 2)
       expect(typesOf(events).slice(0, 2)).toEqual(['error', 'error'])

@@ -1,23 +1,10 @@
 import { createServer as createNetServer } from 'node:net'
 import { EventSource, EventSourceErrorEvent, constantBackoff, type ConnectionFailure, type FailureKind } from '../src'
 import { recordEvents, settle, typesOf, waitFor } from './helpers/recorder'
-import { startServer, startStream, type RouteHandler, type TestServer } from './helpers/server'
+import { startStream, type RouteHandler } from './helpers/server'
+import { useServerPerTest } from './helpers/per-test'
 
-let server: TestServer
-const sources: EventSource[] = []
-function open(url: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(url, init)
-  sources.push(source)
-  return source
-}
-
-beforeEach(async () => {
-  server = await startServer()
-})
-afterEach(async () => {
-  sources.splice(0).forEach((source) => source.close())
-  await server.close()
-})
+const { server, open } = useServerPerTest()
 
 /** One route per failure kind; each fails the same way on every attempt. */
 const failures: Record<FailureKind, { handler: RouteHandler; retriedByDefault: boolean; init?: object }> = {
