@@ -4,22 +4,14 @@
  * and none crashes the source or makes it reconnect at once.
  */
 import { constantBackoff, EventSource, EventSourceErrorEvent } from '../src'
-import { oneByteAtATime, startFaultServer, status, stream, type FaultServer } from './helpers/fault-server'
+import { oneByteAtATime, startFaultServer, status, stream } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
+import { useSharedServers } from './helpers/per-test'
 
-let server: FaultServer
-const sources: EventSource[] = []
-function open(path: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(server.url(path), init)
-  sources.push(source)
-  return source
-}
-
-beforeAll(async () => {
-  server = await startFaultServer()
-})
-afterEach(() => sources.splice(0).forEach((source) => source.close()))
-afterAll(() => server.close())
+const {
+  servers: [server],
+  open,
+} = useSharedServers(1, startFaultServer)
 
 const bytes = (...parts: (string | number[])[]): Buffer =>
   Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : Buffer.from(part))))

@@ -14,23 +14,14 @@ import {
   status,
   stream,
   type Ending,
-  type FaultServer,
 } from './helpers/fault-server'
 import { waitFor } from './helpers/recorder'
+import { useSharedServers } from './helpers/per-test'
 
-let server: FaultServer
-const sources: EventSource[] = []
-function open(path: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(server.url(path), init)
-  sources.push(source)
-  return source
-}
-
-beforeAll(async () => {
-  server = await startFaultServer()
-})
-afterEach(() => sources.splice(0).forEach((source) => source.close()))
-afterAll(() => server.close())
+const {
+  servers: [server],
+  open,
+} = useSharedServers(1, startFaultServer)
 
 /** One block of the sample stream: its lines, its line ending, and what its blank line dispatches. */
 interface Block {

@@ -12,28 +12,14 @@ import {
   status,
   stream,
   wrongContentType,
-  type FaultServer,
 } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
+import { useSharedServers } from './helpers/per-test'
 
-let server: FaultServer
-let other: FaultServer
-const sources: EventSource[] = []
-function open(url: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(url.startsWith('/') ? server.url(url) : url, init)
-  sources.push(source)
-  return source
-}
-
-beforeAll(async () => {
-  server = await startFaultServer()
-  other = await startFaultServer()
-})
-afterEach(() => sources.splice(0).forEach((source) => source.close()))
-afterAll(async () => {
-  await server.close()
-  await other.close()
-})
+const {
+  servers: [server, other],
+  open,
+} = useSharedServers(2, startFaultServer)
 
 /** Every event the source dispatches: message data, or error kind/status/retryDelay. */
 function record(source: EventSource) {

@@ -5,22 +5,14 @@
  * `shouldRetry` says to reconnect.
  */
 import { constantBackoff, EventSource, EventSourceErrorEvent } from '../src'
-import { endless, startFaultServer, stream, type FaultServer } from './helpers/fault-server'
+import { endless, startFaultServer, stream } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
+import { useSharedServers } from './helpers/per-test'
 
-let server: FaultServer
-const sources: EventSource[] = []
-function open(path: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(server.url(path), init)
-  sources.push(source)
-  return source
-}
-
-beforeAll(async () => {
-  server = await startFaultServer()
-})
-afterEach(() => sources.splice(0).forEach((source) => source.close()))
-afterAll(() => server.close())
+const {
+  servers: [server],
+  open,
+} = useSharedServers(1, startFaultServer)
 
 const KiB = 1024
 const MiB = 1024 * KiB

@@ -11,23 +11,14 @@ import {
   startFaultServer,
   stall,
   stream,
-  type FaultServer,
 } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
+import { useSharedServers } from './helpers/per-test'
 
-let server: FaultServer
-const sources: EventSource[] = []
-function open(path: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(server.url(path), init)
-  sources.push(source)
-  return source
-}
-
-beforeAll(async () => {
-  server = await startFaultServer()
-})
-afterEach(() => sources.splice(0).forEach((source) => source.close()))
-afterAll(() => server.close())
+const {
+  servers: [server],
+  open,
+} = useSharedServers(1, startFaultServer)
 
 function errorsOf(source: EventSource): EventSourceErrorEvent[] {
   const errors: EventSourceErrorEvent[] = []

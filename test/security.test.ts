@@ -8,27 +8,14 @@
 import { spawn } from 'node:child_process'
 import { EventSource, EventSourceErrorEvent } from '../src'
 import { bundleSourceForChild, REPO_ROOT } from './helpers/bundle'
-import { redirect, startFaultServer, status, stream, type FaultServer } from './helpers/fault-server'
+import { redirect, startFaultServer, status, stream } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
+import { useSharedServers } from './helpers/per-test'
 
-let server: FaultServer
-let other: FaultServer
-const sources: EventSource[] = []
-function open(url: string, init?: ConstructorParameters<typeof EventSource>[1]): EventSource {
-  const source = new EventSource(url.startsWith('/') ? server.url(url) : url, init)
-  sources.push(source)
-  return source
-}
-
-beforeAll(async () => {
-  server = await startFaultServer()
-  other = await startFaultServer()
-})
-afterEach(() => sources.splice(0).forEach((source) => source.close()))
-afterAll(async () => {
-  await server.close()
-  await other.close()
-})
+const {
+  servers: [server, other],
+  open,
+} = useSharedServers(2, startFaultServer)
 
 describe('header injection', () => {
   const injections: [string, unknown][] = [

@@ -1,52 +1,73 @@
 import { EventSource, type EventSourceInit } from '../../src'
 import { startServer, type RouteHandler, type TestServer } from './server'
 
+/** Something a test server offers: a URL for a path, and a way to stop. */
+interface ServerLike {
+  url(path: string): string
+  close(): Promise<void>
+}
+
 /**
- * Gives a test file a fresh loopback server for every test, and an `open()` that creates sources
- * which are closed after the test. `server` always stands for the current test's server.
+ * A stand-in for a server that only exists while tests run: every property is read from the
+ * current one (methods bound to it), so test files can name it once at the top.
  */
+function current<S extends object>(get: () => S | undefined): S {
+  return new Proxy({} as S, {
+    get(_target, key) {
+      const server = get()
+      if (!server) throw new Error('the test server only exists inside a test')
+      const value: unknown = Reflect.get(server, key, server)
+      return typeof value === 'function' ? value.bind(server) : value
+    },
+  })
+}
+
+/** Sources opened by a test file, closed after each test. */
+function sourcesClosedAfterEach(resolve: (pathOrUrl: string) => string) {
+  const sources: EventSource[] = []
+  afterEach(() => sources.splice(0).forEach((source) => source.close()))
+  /** A source on `pathOrUrl` (a path on the first server, or any URL), closed after the test. */
+  return function open(pathOrUrl: string, init?: EventSourceInit): EventSource {
+    const source = new EventSource(pathOrUrl.startsWith('/') ? resolve(pathOrUrl) : pathOrUrl, init)
+    sources.push(source)
+    return source
+  }
+}
+
+/** A fresh loopback test server for every test, and an `open()` whose sources close after it. */
 export function useServerPerTest(routes: Record<string, RouteHandler> = {}): {
   server: TestServer
   open(pathOrUrl: string, init?: EventSourceInit): EventSource
 } {
-  let current: TestServer | undefined
-  const sources: EventSource[] = []
-  const now = (): TestServer => {
-    if (!current) throw new Error('useServerPerTest: the server only exists inside a test')
-    return current
-  }
-
+  let live: TestServer | undefined
+  const server = current(() => live)
+  const open = sourcesClosedAfterEach((path) => server.url(path))
   beforeEach(async () => {
-    current = await startServer(routes)
+    live = await startServer(routes)
   })
   afterEach(async () => {
-    sources.splice(0).forEach((source) => source.close())
-    await current?.close()
-    current = undefined
+    await live?.close()
+    live = undefined
   })
-
-  const server: TestServer = {
-    get origin() {
-      return now().origin
-    },
-    get port() {
-      return now().port
-    },
-    get requests() {
-      return now().requests
-    },
-    url: (path) => now().url(path),
-    requestsTo: (path) => now().requestsTo(path),
-    route: (path, handler) => now().route(path, handler),
-    close: () => now().close(),
-  }
-
-  /** A source on `pathOrUrl` (a path on the test server, or any URL), closed after the test. */
-  function open(pathOrUrl: string, init?: EventSourceInit): EventSource {
-    const source = new EventSource(pathOrUrl.startsWith('/') ? server.url(pathOrUrl) : pathOrUrl, init)
-    sources.push(source)
-    return source
-  }
-
   return { server, open }
+}
+
+/**
+ * `count` servers started once for the whole file, and an `open()` whose sources close after each
+ * test (paths resolve against the first server).
+ */
+export function useSharedServers<S extends ServerLike>(
+  count: number,
+  start: () => Promise<S>,
+): { servers: S[]; open(pathOrUrl: string, init?: EventSourceInit): EventSource } {
+  const live: (S | undefined)[] = []
+  const servers = Array.from({ length: count }, (_, index) => current(() => live[index]))
+  const open = sourcesClosedAfterEach((path) => servers[0].url(path))
+  beforeAll(async () => {
+    for (let index = 0; index < count; index++) live[index] = await start()
+  })
+  afterAll(async () => {
+    for (const server of live.splice(0)) await server?.close()
+  })
+  return { servers, open }
 }
