@@ -123,6 +123,7 @@ export class EventSource extends EventTarget {
     return this.#readyState
   }
 
+  /** Receives the `open` event, in order with the listeners added before it was first set. */
   get onopen(): Handler<Event> {
     return this.#handlers.open
   }
@@ -130,6 +131,7 @@ export class EventSource extends EventTarget {
     this.#setHandler('open', handler)
   }
 
+  /** Receives `message` events (events without an `event:` field, or with `event: message`). */
   get onmessage(): Handler<MessageEvent> {
     return this.#handlers.message as Handler<MessageEvent>
   }
@@ -137,7 +139,11 @@ export class EventSource extends EventTarget {
     this.#setHandler('message', handler as Handler<Event>)
   }
 
-  /** Receives every `error` event: an {@link EventSourceErrorEvent}. */
+  /**
+   * Receives every `error` event: an {@link EventSourceErrorEvent}. Typed `Event`, as in lib.dom,
+   * so the class stays assignable to the platform's; `addEventListener('error', …)` is typed
+   * with the subclass.
+   */
   get onerror(): Handler<Event> {
     return this.#handlers.error
   }
