@@ -40,7 +40,7 @@ export function resolveOptions(init: EventSourceInit | null | undefined): Resolv
   const withCredentials = Boolean(read('withCredentials'))
   return {
     withCredentials,
-    template: { method, body: checkBody(read('body'), method), headers: checkHeaders(read('headers')), withCredentials },
+    template: { method, body: checkBody(read('body'), method), ...checkHeaders(read('headers')), withCredentials },
     fetch: resolveFetch(checkFunction('fetch', read('fetch'))),
     lastEventId: checkLastEventId(read('lastEventId')),
     retryDelay: checkNumber('retryDelay', read('retryDelay'), 0) ?? DEFAULT_RETRY_DELAY_MS,
@@ -118,12 +118,11 @@ function checkBody(value: unknown, method: string): RequestBody | undefined {
   return value as RequestBody
 }
 
-function checkHeaders(value: unknown): RequestTemplate['headers'] {
-  if (value === undefined || value === null) return undefined
-  if (typeof value === 'function') return value as RequestTemplate['headers']
-  // Static headers are checked now, so a bad name or value throws at construction.
-  mergeHeaders({}, value as HeadersInitLike)
-  return value as HeadersInitLike
+/** A function is called per attempt; static headers are checked and lower-cased once, now. */
+function checkHeaders(value: unknown): Pick<RequestTemplate, 'headers' | 'headersFunction'> {
+  if (value === undefined || value === null) return { headers: undefined, headersFunction: undefined }
+  if (typeof value === 'function') return { headers: undefined, headersFunction: value as RequestTemplate['headersFunction'] }
+  return { headers: mergeHeaders({}, value as HeadersInitLike), headersFunction: undefined }
 }
 
 function checkLastEventId(value: unknown): string {

@@ -4,7 +4,10 @@ import type { EventSourceRequestInit, HeadersInitLike, HeadersOption, RequestBod
 export interface RequestTemplate {
   method: string
   body: RequestBody | undefined
-  headers: HeadersOption | undefined
+  /** Static `headers`, checked and lower-cased once at construction. */
+  headers: Record<string, string> | undefined
+  /** A `headers` function, called before every attempt. */
+  headersFunction: Exclude<HeadersOption, HeadersInitLike> | undefined
   withCredentials: boolean
 }
 
@@ -30,10 +33,11 @@ export async function buildRequestInit(
   lastEventId: string,
   signal: AbortSignal,
 ): Promise<EventSourceRequestInit> {
-  const custom = typeof template.headers === 'function' ? await template.headers() : template.headers
+  const custom = template.headersFunction ? await template.headersFunction() : undefined
   // Constructor step 10: "User agents may set (`Accept`, `text/event-stream`) in request's header list."
   const headers: HeaderRecord = { accept: 'text/event-stream' }
   if (ADD_CACHE_CONTROL) headers['cache-control'] = 'no-cache'
+  Object.assign(headers, template.headers)
   if (custom !== undefined) mergeHeaders(headers, custom)
   // The source owns Last-Event-ID: it is the stream's state (or the `lastEventId` option).
   delete headers['last-event-id']

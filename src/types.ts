@@ -111,7 +111,8 @@ export interface EventSourceInit {
   /**
    * Extension: headers to send with every request, merged over the defaults (`Accept`). A function
    * is called (and awaited) before every connection attempt, so a token can be refreshed between
-   * attempts. The source still sets `Last-Event-ID` itself.
+   * attempts. Static headers are read once, at construction. The source still sets
+   * `Last-Event-ID` itself.
    *
    * In a browser, any custom header makes a cross-origin request "non-simple": the server must
    * answer a CORS preflight (`OPTIONS`) for it.
