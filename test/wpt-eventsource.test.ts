@@ -12,30 +12,16 @@ import {
   lastEventIdHandler,
   messageHandler,
   reconnectFailHandler,
-  sourceTracker,
-  statusReconnectHandler,
+    statusReconnectHandler,
+  freshPath,
 } from './helpers/wpt-handlers'
+import { useSharedServers } from './helpers/per-test'
 
-let server: TestServer
-/** A second server: another port on the loopback host is another origin. */
-let other: TestServer
-const sources = sourceTracker()
-
-beforeAll(async () => {
-  server = await startServer()
-  other = await startServer()
-})
-afterEach(() => sources.closeAll())
-afterAll(async () => {
-  await server.close()
-  await other.close()
-})
-
-let routeCount = 0
-function freshPath(name: string): string {
-  routeCount += 1
-  return `/${name}-${routeCount}`
-}
+/** Two servers: another port on the loopback host is another origin. */
+const {
+  servers: [server, other],
+  open,
+} = useSharedServers(2, () => startServer())
 
 function summary(events: RecordedEvent[]): unknown {
   return events.map((e) => [e.type, e.data, e.readyState])
@@ -120,7 +106,7 @@ describe('eventsource-constructor-stringify (WPT)', () => {
 
   test('accepts a URL object as the url argument', async () => {
     const url = new URL(messageUrl('url-object'))
-    const source = sources.open(url)
+    const source = open(url)
     expect(source.url).toBe(url.href)
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length > 0, { message: 'a message', describe: () => summary(events) })
@@ -132,7 +118,7 @@ describe('eventsource-constructor-non-same-origin (WPT)', () => {
   test.each(['ftp://example.not/', 'about:blank', 'mailto:whatwg@awesome.example', "javascript:alert('FAIL')"])(
     'fails the connection, without reconnecting, for a URL that cannot be fetched over HTTP (%s)',
     async (url) => {
-      const source = sources.open(url, { retryDelay: 10 })
+      const source = open(url, { retryDelay: 10 })
       const events = recordEvents(source)
       await waitFor(() => events.length > 0, { message: 'the first event' })
       await settle(150)
@@ -146,7 +132,7 @@ describe('eventsource-url (WPT)', () => {
   test('reflects the parsed and serialized URL in the url attribute', () => {
     const path = freshPath('url')
     server.route(path, messageHandler())
-    const source = sources.open(`HTTP://127.0.0.1:${server.port}/a/../${path.slice(1)}?x=1`)
+    const source = open(`HTTP://127.0.0.1:${server.port}/a/../${path.slice(1)}?x=1`)
     expect(source.url).toBe(`${server.url(path)}?x=1`)
     source.close()
   })
@@ -154,7 +140,7 @@ describe('eventsource-url (WPT)', () => {
 
 describe('eventsource-readyState (WPT)', () => {
   test('is CONNECTING after construction, OPEN in onopen and CLOSED right after close()', async () => {
-    const source = sources.open(messageUrl('ready-state'))
+    const source = open(messageUrl('ready-state'))
     expect(source.readyState).toBe(EventSource.CONNECTING)
     let inOpen: number | undefined
     source.onopen = () => {
@@ -167,7 +153,7 @@ describe('eventsource-readyState (WPT)', () => {
   })
 
   test('is CLOSED right after close() while still connecting', () => {
-    const source = sources.open(messageUrl('ready-state-early'))
+    const source = open(messageUrl('ready-state-early'))
     source.close()
     expect(source.readyState).toBe(EventSource.CLOSED)
   })
@@ -175,7 +161,7 @@ describe('eventsource-readyState (WPT)', () => {
 
 describe('interfaces (WPT IDL) and eventsource-prototype (WPT)', () => {
   test('has CONNECTING 0, OPEN 1 and CLOSED 2 on the class, the prototype and instances', () => {
-    const source = sources.open(messageUrl('constants'))
+    const source = open(messageUrl('constants'))
     for (const target of [EventSource, EventSource.prototype, source] as unknown as Record<string, unknown>[]) {
       expect([target.CONNECTING, target.OPEN, target.CLOSED]).toEqual([0, 1, 2])
     }
@@ -202,7 +188,7 @@ describe('interfaces (WPT IDL) and eventsource-prototype (WPT)', () => {
   })
 
   test('has onopen, onmessage and onerror handler attributes that start as null', () => {
-    const source = sources.open(messageUrl('handlers'))
+    const source = open(messageUrl('handlers'))
     expect([source.onopen, source.onmessage, source.onerror]).toEqual([null, null, null])
     for (const name of ['onopen', 'onmessage', 'onerror']) {
       const descriptor = Object.getOwnPropertyDescriptor(EventSource.prototype, name)
@@ -211,7 +197,7 @@ describe('interfaces (WPT IDL) and eventsource-prototype (WPT)', () => {
   })
 
   test('is an EventTarget with a close() method', () => {
-    const source = sources.open(messageUrl('event-target'))
+    const source = open(messageUrl('event-target'))
     expect(source).toBeInstanceOf(EventTarget)
     expect(typeof EventSource.prototype.close).toBe('function')
   })
@@ -222,7 +208,7 @@ describe('interfaces (WPT IDL) and eventsource-prototype (WPT)', () => {
       return true
     }
     try {
-      const source = sources.open(messageUrl('prototype')) as unknown as { returnTrue(): boolean }
+      const source = open(messageUrl('prototype')) as unknown as { returnTrue(): boolean }
       expect(source.returnTrue()).toBe(true)
     } finally {
       delete proto.returnTrue
@@ -232,15 +218,15 @@ describe('interfaces (WPT IDL) and eventsource-prototype (WPT)', () => {
 
 describe('withCredentials attribute (WPT interfaces, request-credentials)', () => {
   test('reflects the withCredentials option, false by default', () => {
-    expect(sources.open(messageUrl('wc-default')).withCredentials).toBe(false)
-    expect(sources.open(messageUrl('wc-false'), { withCredentials: false }).withCredentials).toBe(false)
-    expect(sources.open(messageUrl('wc-true'), { withCredentials: true }).withCredentials).toBe(true)
+    expect(open(messageUrl('wc-default')).withCredentials).toBe(false)
+    expect(open(messageUrl('wc-false'), { withCredentials: false }).withCredentials).toBe(false)
+    expect(open(messageUrl('wc-true'), { withCredentials: true }).withCredentials).toBe(true)
   })
 })
 
 describe('eventsource-onopen (WPT)', () => {
   test('fires a plain open event, not bubbling and not cancelable, with readyState OPEN', async () => {
-    const source = sources.open(messageUrl('onopen'))
+    const source = open(messageUrl('onopen'))
     const seen: [Event, number][] = []
     source.onopen = (event) => seen.push([event, source.readyState])
     await waitFor(() => seen.length > 0, { message: 'open' })
@@ -252,7 +238,7 @@ describe('eventsource-onopen (WPT)', () => {
 
 describe('eventsource-onmessage and eventsource-eventtarget (WPT)', () => {
   test('delivers a message event to onmessage with data, origin and lastEventId', async () => {
-    const source = sources.open(messageUrl('onmessage'))
+    const source = open(messageUrl('onmessage'))
     const seen: MessageEvent[] = []
     source.onmessage = (event) => seen.push(event)
     await waitFor(() => seen.length > 0, { message: 'message' })
@@ -263,7 +249,7 @@ describe('eventsource-onmessage and eventsource-eventtarget (WPT)', () => {
   })
 
   test('delivers the same message to addEventListener("message") listeners and to onmessage', async () => {
-    const source = sources.open(messageUrl('eventtarget'))
+    const source = open(messageUrl('eventtarget'))
     const viaListener: Event[] = []
     const viaHandler: Event[] = []
     source.addEventListener('message', (event) => viaListener.push(event))
@@ -277,7 +263,7 @@ describe('eventsource-onmessage and eventsource-eventtarget (WPT)', () => {
 describe('eventsource-close (WPT)', () => {
   test('stops all events when close() is called in onopen, even for data already received', async () => {
     // The message arrives in the same response as the open; close() must keep it from being dispatched.
-    const source = sources.open(messageUrl('close-in-open', server, { message: 'data: one\n\ndata: two' }))
+    const source = open(messageUrl('close-in-open', server, { message: 'data: one\n\ndata: two' }))
     const events = recordEvents(source)
     source.addEventListener('open', () => source.close())
     await waitFor(() => events.length > 0, { message: 'open' })
@@ -289,7 +275,7 @@ describe('eventsource-close (WPT)', () => {
   test('reconnects after each end of stream and fails on the 204 that follows (reconnect-fail sequence)', async () => {
     const path = freshPath('reconnect-fail')
     server.route(path, reconnectFailHandler())
-    const source = sources.open(server.url(path))
+    const source = open(server.url(path))
     const events = recordEvents(source)
     await waitFor(() => source.readyState === EventSource.CLOSED, { message: 'CLOSED', describe: () => summary(events) })
     await settle(100)
@@ -309,7 +295,7 @@ describe('eventsource-close (WPT)', () => {
 
   test('does not reconnect when close() is called while waiting to reconnect', async () => {
     const url = messageUrl('close-while-waiting', server, { message: 'retry: 20\ndata: once' })
-    const source = sources.open(url)
+    const source = open(url)
     const events = recordEvents(source)
     source.addEventListener('error', () => {
       if (source.readyState === EventSource.CONNECTING) source.close()
@@ -325,7 +311,7 @@ describe('eventsource-reconnect (WPT)', () => {
   test('reconnects after a stream that ends without an event and then receives the message', async () => {
     const path = freshPath('status-reconnect')
     server.route(path, statusReconnectHandler({ status: 200 }))
-    const source = sources.open(server.url(path))
+    const source = open(server.url(path))
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length > 0, { message: 'a message', describe: () => summary(events) })
     expect(dataOf(events)).toEqual(['data'])
@@ -335,7 +321,7 @@ describe('eventsource-reconnect (WPT)', () => {
   test('fires error with readyState CONNECTING between the first and the reconnected message', async () => {
     const path = freshPath('status-reconnect-ok-first')
     server.route(path, statusReconnectHandler({ status: 200, okFirst: true }))
-    const source = sources.open(server.url(path))
+    const source = open(server.url(path))
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length >= 2, { message: 'two messages', describe: () => summary(events) })
     const { CONNECTING, OPEN } = EventSource
@@ -351,7 +337,7 @@ describe('eventsource-reconnect (WPT)', () => {
 
 describe('eventsource-cross-origin (WPT, the part observable in Node)', () => {
   test('sets the origin of messages from another origin to that origin', async () => {
-    const source = sources.open(messageUrl('cross-origin', other))
+    const source = open(messageUrl('cross-origin', other))
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length > 0, { message: 'a message', describe: () => summary(events) })
     const message = events.find((e) => e.type === 'message') as RecordedEvent
@@ -361,7 +347,7 @@ describe('eventsource-cross-origin (WPT, the part observable in Node)', () => {
   test('reconnects to another origin and keeps its origin on the messages', async () => {
     const path = freshPath('cross-origin-reconnect')
     other.route(path, statusReconnectHandler({ status: 200 }))
-    const source = sources.open(other.url(path))
+    const source = open(other.url(path))
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length > 0, { message: 'a message', describe: () => summary(events) })
     const message = events.find((e) => e.type === 'message') as RecordedEvent
@@ -377,7 +363,7 @@ describe('eventsource-cross-origin-preflight (WPT, the Last-Event-ID part; prefl
   ])('sends %s back unchanged as Last-Event-ID on reconnection', async (_label, id) => {
     const path = freshPath('last-event-id-echo')
     server.route(path, lastEventIdHandler(id, 10))
-    const source = sources.open(server.url(path))
+    const source = open(server.url(path))
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length >= 2, { message: 'two messages', describe: () => summary(events) })
     expect(dataOf(events).slice(0, 2)).toEqual(['hello', id])
@@ -399,7 +385,7 @@ describe('eventsource-request-cancellation (WPT, via close())', () => {
         aborted = !res.writableFinished
       })
     })
-    const source = sources.open(server.url(path))
+    const source = open(server.url(path))
     const events = recordEvents(source)
     await waitFor(() => server.requestsTo(path).length > 0, { message: 'the request' })
     source.close()
@@ -420,7 +406,7 @@ describe('eventsource-request-cancellation (WPT, via close())', () => {
       const timer = setInterval(() => res.write('data: more\n\n'), 20)
       res.on('close', () => clearInterval(timer))
     })
-    const source = sources.open(server.url(path))
+    const source = open(server.url(path))
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length > 0, { message: 'the first message' })
     source.close()

@@ -7,23 +7,13 @@
 import { EventSourceErrorEvent } from '../src'
 import { dataOf, recordEvents, settle, typesOf, waitFor, type RecordedEvent } from './helpers/recorder'
 import { startServer, startStream, type RouteHandler, type TestServer } from './helpers/server'
-import { lastEventIdBytes, lastEventIdHandler, messageHandler, sourceTracker, trickleHandler, type MessageOptions } from './helpers/wpt-handlers'
+import { freshPath, lastEventIdBytes, lastEventIdHandler, messageHandler, trickleHandler, type MessageOptions } from './helpers/wpt-handlers'
+import { useSharedServers } from './helpers/per-test'
 
-let server: TestServer
-const sources = sourceTracker()
-
-beforeAll(async () => {
-  server = await startServer()
-})
-afterEach(() => sources.closeAll())
-afterAll(() => server.close())
-
-let routeCount = 0
-/** A fresh path per use, so attempt counts and recorded requests never mix between tests. */
-function freshPath(name: string): string {
-  routeCount += 1
-  return `/${name}-${routeCount}`
-}
+const {
+  servers: [server],
+  open,
+} = useSharedServers(1, () => startServer())
 
 function summary(events: RecordedEvent[]): unknown {
   return events.map((e) => [e.type, e.data, e.lastEventId, e.readyState])
@@ -33,7 +23,7 @@ function summary(events: RecordedEvent[]): unknown {
 async function receive(name: string, handler: RouteHandler, count: number, types?: string[]) {
   const path = freshPath(name)
   server.route(path, handler)
-  const source = sources.open(server.url(path))
+  const source = open(server.url(path))
   const events = recordEvents(source, types)
   await waitFor(() => dataOf(events).length >= count, {
     message: `${count} message event(s) from ${path}`,
@@ -219,7 +209,7 @@ describe('format-field-parsing (WPT)', () => {
 async function reconnectionDelay(name: string, message: string): Promise<{ measured: number; announced: unknown }> {
   const path = freshPath(name)
   server.route(path, messageHandler({ message }))
-  const source = sources.open(server.url(path))
+  const source = open(server.url(path))
   let errorAt = 0
   let announced: unknown
   let reopenedAt = 0
@@ -286,7 +276,7 @@ async function expectFailedByContentType(name: string, mime: string): Promise<vo
   const path = freshPath(name)
   server.route(path, messageHandler({ mime }))
   // A short initial reconnection time, so a wrong reconnection would show within settle().
-  const source = sources.open(server.url(path), { retryDelay: 10 })
+  const source = open(server.url(path), { retryDelay: 10 })
   const events = recordEvents(source)
   await waitFor(() => events.length > 0, { message: 'the first event' })
   await settle(150)

@@ -6,28 +6,14 @@
 import type { EventSourceErrorEvent } from '../src'
 import { dataOf, recordEvents, settle, waitFor, type RecordedEvent } from './helpers/recorder'
 import { startServer, startStream, type TestServer } from './helpers/server'
-import { echoHeaderHandler, rawHeaderCount, redirectHandler, sourceTracker, statusErrorHandler } from './helpers/wpt-handlers'
+import { echoHeaderHandler, freshPath, rawHeaderCount, redirectHandler, statusErrorHandler } from './helpers/wpt-handlers'
+import { useSharedServers } from './helpers/per-test'
 
-let server: TestServer
-/** A second server: another port on the loopback host is another origin. */
-let other: TestServer
-const sources = sourceTracker()
-
-beforeAll(async () => {
-  server = await startServer()
-  other = await startServer()
-})
-afterEach(() => sources.closeAll())
-afterAll(async () => {
-  await server.close()
-  await other.close()
-})
-
-let routeCount = 0
-function freshPath(name: string): string {
-  routeCount += 1
-  return `/${name}-${routeCount}`
-}
+/** Two servers: another port on the loopback host is another origin. */
+const {
+  servers: [server, other],
+  open,
+} = useSharedServers(2, () => startServer())
 
 function summary(events: RecordedEvent[]): unknown {
   return events.map((e) => [e.type, e.data, e.readyState])
@@ -35,7 +21,7 @@ function summary(events: RecordedEvent[]): unknown {
 
 /** Opens a source on `url` and waits for its first message event. */
 async function firstMessage(url: string): Promise<RecordedEvent> {
-  const source = sources.open(url)
+  const source = open(url)
   const events = recordEvents(source)
   await waitFor(() => dataOf(events).length > 0, { message: `a message from ${url}`, describe: () => summary(events) })
   source.close()
@@ -84,7 +70,7 @@ describe('request-credentials (WPT, the part observable in Node)', () => {
     const path = freshPath('credentials')
     other.route(path, (_req, res) => void startStream(res).end('data: data\n\n'))
     const seen: RequestInit[] = []
-    const source = sources.open(other.url(path), {
+    const source = open(other.url(path), {
       ...init,
       // Observes the RequestInit and hands it to the real fetch unchanged.
       fetch: (input, requestInit) => {
@@ -125,7 +111,7 @@ describe('request-redirect (WPT)', () => {
       other.route(finalPath, (_req, res) => void startStream(res).end('retry: 10\ndata: data\n\n'))
       server.route(startPath, redirectHandler(status, other.url(finalPath)))
 
-      const source = sources.open(server.url(startPath))
+      const source = open(server.url(startPath))
       const events = recordEvents(source)
       await waitFor(() => dataOf(events).length >= 2, { message: 'two messages', describe: () => summary(events) })
       source.close()
@@ -152,7 +138,7 @@ describe('request-status-error (WPT)', () => {
       const path = freshPath(`status-${status}`)
       server.route(path, statusErrorHandler(status))
       // A short initial reconnection time, so a wrong reconnection would show within settle().
-      const source = sources.open(server.url(path), { retryDelay: 10 })
+      const source = open(server.url(path), { retryDelay: 10 })
       const events = recordEvents(source)
       await waitFor(() => events.length > 0, { message: 'the first event' })
       await settle(150)

@@ -23,12 +23,13 @@ function current<S extends object>(get: () => S | undefined): S {
 }
 
 /** Sources opened by a test file, closed after each test. */
-function sourcesClosedAfterEach(resolve: (pathOrUrl: string) => string) {
+function sourcesClosedAfterEach(resolve: (path: string) => string) {
   const sources: EventSource[] = []
   afterEach(() => sources.splice(0).forEach((source) => source.close()))
   /** A source on `pathOrUrl` (a path on the first server, or any URL), closed after the test. */
-  return function open(pathOrUrl: string, init?: EventSourceInit): EventSource {
-    const source = new EventSource(pathOrUrl.startsWith('/') ? resolve(pathOrUrl) : pathOrUrl, init)
+  return function open(pathOrUrl: string | URL, init?: EventSourceInit): EventSource {
+    const isPath = typeof pathOrUrl === 'string' && pathOrUrl.startsWith('/')
+    const source = new EventSource(isPath ? resolve(pathOrUrl) : pathOrUrl, init)
     sources.push(source)
     return source
   }
@@ -37,7 +38,7 @@ function sourcesClosedAfterEach(resolve: (pathOrUrl: string) => string) {
 /** A fresh loopback test server for every test, and an `open()` whose sources close after it. */
 export function useServerPerTest(routes: Record<string, RouteHandler> = {}): {
   server: TestServer
-  open(pathOrUrl: string, init?: EventSourceInit): EventSource
+  open(pathOrUrl: string | URL, init?: EventSourceInit): EventSource
 } {
   let live: TestServer | undefined
   const server = current(() => live)
@@ -59,7 +60,7 @@ export function useServerPerTest(routes: Record<string, RouteHandler> = {}): {
 export function useSharedServers<S extends ServerLike>(
   count: number,
   start: () => Promise<S>,
-): { servers: S[]; open(pathOrUrl: string, init?: EventSourceInit): EventSource } {
+): { servers: S[]; open(pathOrUrl: string | URL, init?: EventSourceInit): EventSource } {
   const live: (S | undefined)[] = []
   const servers = Array.from({ length: count }, (_, index) => current(() => live[index]))
   const open = sourcesClosedAfterEach((path) => servers[0].url(path))

@@ -139,23 +139,9 @@ export function rawHeaderCount(rawHeaders: string[], name: string): number {
   return count
 }
 
-/**
- * Creates sources and closes every one of them afterwards, so that no test leaves a connection or
- * a reconnection timer behind.
- */
-export function sourceTracker(): {
-  open: (url: string | URL, init?: ConstructorParameters<typeof EventSource>[1]) => EventSource
-  closeAll: () => void
-} {
-  const sources: EventSource[] = []
-  return {
-    open(url, init) {
-      const source = new EventSource(url as string, init)
-      sources.push(source)
-      return source
-    },
-    closeAll() {
-      for (const source of sources.splice(0)) source.close()
-    },
-  }
+let routeCount = 0
+/** A fresh path per use, so attempt counts and recorded requests never mix between tests. */
+export function freshPath(name: string): string {
+  routeCount += 1
+  return `/${name}-${routeCount}`
 }
