@@ -28,7 +28,7 @@ interface PhaseReport {
 
 interface LabReport {
   baseline: { heap: number; resources: Record<string, number> }
-  cycles: PhaseReport & { sharedListeners: number }
+  cycles: PhaseReport & { sharedListeners: number; controlHeapGrowth: number }
   phases: Record<string, PhaseReport>
   storm: {
     failures: number
@@ -81,8 +81,10 @@ describe('10,000 open/close cycles against a server that answers at once', () =>
     expect(report.cycles.reachable).toBe(0)
   })
 
-  test('do not grow the heap after gc: within 1 MiB from the 2,000th to the 10,000th cycle (under 132 bytes a cycle)', () => {
-    expect(report.cycles.heapGrowth).toBeLessThan(MiB)
+  test('do not grow the heap after gc more than plain fetch does: from the 2,000th to the 10,000th cycle, within 1 MiB of what 8,000 raw fetch cycles retain', () => {
+    // Under 132 bytes a cycle beyond the runtime's own fetch (which retains nothing on Node 20+,
+    // and about 150 bytes a cycle on Node 18).
+    expect(report.cycles.heapGrowth).toBeLessThan(Math.max(0, report.cycles.controlHeapGrowth) + MiB)
   })
 
   test('leave no listener on an AbortSignal the sources shared', () => {
