@@ -1,6 +1,7 @@
 import { EventSource, EventSourceErrorEvent, constantBackoff, exponentialBackoff, type ConnectionFailure } from '../src'
 import { recordEvents, waitFor } from './helpers/recorder'
-import { startServer, startStream, type TestServer } from './helpers/server'
+import { startStream } from './helpers/server'
+import { useServerPerTest } from './helpers/per-test'
 
 describe('extension: exponentialBackoff (pure)', () => {
   test('doubles from the reconnection time: base × factor^(attempt−1)', () => {
@@ -54,15 +55,7 @@ describe('extension: exponentialBackoff (pure)', () => {
 })
 
 describe('extension: the delays the source waits', () => {
-  let server: TestServer
-  const sources: EventSource[] = []
-  beforeEach(async () => {
-    server = await startServer()
-  })
-  afterEach(async () => {
-    sources.splice(0).forEach((source) => source.close())
-    await server.close()
-  })
+  const { server, open } = useServerPerTest()
 
   function requestTimes(): number[] {
     return server.requests.map((r) => (r as unknown as { at: number }).at)
@@ -78,12 +71,11 @@ describe('extension: the delays the source waits', () => {
 
   test('follows the backoff strategy between failed attempts, and waits at least that long', async () => {
     failingRoute()
-    const source = new EventSource(server.url('/fail'), {
+    const source = open('/fail', {
       retryDelay: 20,
       backoff: exponentialBackoff({ jitter: 0, max: 200 }),
       shouldRetry: () => true,
     })
-    sources.push(source)
     const events = recordEvents(source, ['error'])
     await waitFor(() => server.requests.length >= 6, { timeoutMs: 5000 })
     source.close()
@@ -98,8 +90,7 @@ describe('extension: the delays the source waits', () => {
 
   test('never waits less than the reconnection time, whatever the strategy returns', async () => {
     failingRoute()
-    const source = new EventSource(server.url('/fail'), { retryDelay: 30, backoff: () => 0, shouldRetry: () => true })
-    sources.push(source)
+    const source = open('/fail', { retryDelay: 30, backoff: () => 0, shouldRetry: () => true })
     const events = recordEvents(source, ['error'])
     await waitFor(() => events.length >= 3)
     source.close()
@@ -108,15 +99,14 @@ describe('extension: the delays the source waits', () => {
 
   test('a strategy that returns NaN or throws leaves the reconnection time', async () => {
     failingRoute()
-    const nan = new EventSource(server.url('/fail'), { retryDelay: 15, backoff: () => Number.NaN, shouldRetry: () => true })
-    const throwing = new EventSource(server.url('/fail'), {
+    const nan = open('/fail', { retryDelay: 15, backoff: () => Number.NaN, shouldRetry: () => true })
+    const throwing = open('/fail', {
       retryDelay: 15,
       backoff: () => {
         throw new Error('bug')
       },
       shouldRetry: () => true,
     })
-    sources.push(nan, throwing)
     const nanEvents = recordEvents(nan, ['error'])
     const throwingEvents = recordEvents(throwing, ['error'])
     await waitFor(() => nanEvents.length >= 2 && throwingEvents.length >= 2)
@@ -127,8 +117,7 @@ describe('extension: the delays the source waits', () => {
 
   test('the server’s retry: sets the base the strategy works from', async () => {
     server.route('/s', (_req, res) => startStream(res).end('retry: 25\n\n'))
-    const source = new EventSource(server.url('/s'), { retryDelay: 5000, backoff: exponentialBackoff({ jitter: 0 }) })
-    sources.push(source)
+    const source = open('/s', { retryDelay: 5000, backoff: exponentialBackoff({ jitter: 0 }) })
     const events = recordEvents(source, ['error'])
     await waitFor(() => events.length >= 3)
     source.close()
@@ -137,8 +126,7 @@ describe('extension: the delays the source waits', () => {
 
   test('a server retry: longer than the backoff cap is still honoured', async () => {
     server.route('/s', (_req, res) => startStream(res).end('retry: 900000\n\n'))
-    const source = new EventSource(server.url('/s'), { backoff: exponentialBackoff({ jitter: 0, max: 1000 }) })
-    sources.push(source)
+    const source = open('/s', { backoff: exponentialBackoff({ jitter: 0, max: 1000 }) })
     const events = recordEvents(source, ['error'])
     await waitFor(() => events.length >= 1)
     source.close()
@@ -153,7 +141,7 @@ describe('extension: the delays the source waits', () => {
       setTimeout(() => res.end(), lifetime)
     })
     const attempts: number[] = []
-    const source = new EventSource(server.url('/s'), {
+    const source = open('/s', {
       resetAfter: 60,
       backoff: constantBackoff,
       shouldRetry: (failure: ConnectionFailure) => {
@@ -161,7 +149,6 @@ describe('extension: the delays the source waits', () => {
         return true
       },
     })
-    sources.push(source)
     await waitFor(() => attempts.length >= 5)
     source.close()
     // Attempts 1 and 2 drop at once; the third connection lives 120 ms ≥ resetAfter: healthy.
@@ -170,8 +157,7 @@ describe('extension: the delays the source waits', () => {
 
   test('a server that accepts and drops at once keeps backing off (resetAfter not reached)', async () => {
     server.route('/s', (_req, res) => startStream(res).end('retry: 4\n\n'))
-    const source = new EventSource(server.url('/s'), { backoff: exponentialBackoff({ jitter: 0, max: 64 }) })
-    sources.push(source)
+    const source = open('/s', { backoff: exponentialBackoff({ jitter: 0, max: 64 }) })
     const events = recordEvents(source, ['error'])
     await waitFor(() => events.length >= 5)
     source.close()

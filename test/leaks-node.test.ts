@@ -13,18 +13,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from './helpers/bundle'
+import type { PhaseReport } from './helpers/leak-lab'
 
-interface PhaseReport {
-  cycles: number
-  lateEvents: number
-  notClosed: number
-  reachable: number
-  extraResources: Record<string, number>
-  heapDelta: number
-  heapGrowth: number
-  requests: number
-  ms: number
-}
 
 interface LabReport {
   baseline: { heap: number; resources: Record<string, number> }

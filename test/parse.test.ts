@@ -1,17 +1,9 @@
 import { EventSource } from '../src'
 import { dataOf, recordEvents, typesOf, waitFor, type RecordedEvent } from './helpers/recorder'
-import { startServer, streamAndHold, streamInPieces, streamThenEnd, type TestServer } from './helpers/server'
+import { streamAndHold, streamInPieces, streamThenEnd } from './helpers/server'
+import { useServerPerTest } from './helpers/per-test'
 
-let server: TestServer
-const sources: EventSource[] = []
-
-beforeEach(async () => {
-  server = await startServer()
-})
-afterEach(async () => {
-  sources.splice(0).forEach((source) => source.close())
-  await server.close()
-})
+const { server, open } = useServerPerTest()
 
 /**
  * Streams `body` (held open, so nothing reconnects), waits for the sentinel event
@@ -23,8 +15,7 @@ async function parse(body: string | Buffer | (string | Buffer)[], types: string[
     ? streamInPieces([...body, end], { hold: true })
     : streamAndHold(Buffer.concat([Buffer.from(body), Buffer.from(end)]))
   server.route('/s', handler)
-  const source = new EventSource(server.url('/s'))
-  sources.push(source)
+  const source = open('/s')
   const events = recordEvents(source, [...new Set([...types, 'message', 'error'])])
   await waitFor(() => events.some((e) => e.type === 'message' && e.data === 'END'), { describe: () => typesOf(events) })
   source.close()
@@ -156,8 +147,7 @@ describe('interpreting the stream (HTML § 9.2.6)', () => {
 
   test('an event the stream ends before its blank line is not dispatched', async () => {
     server.route('/s', streamThenEnd('retry: 10000\ndata: whole\n\ndata: incomplete\n'))
-    const source = new EventSource(server.url('/s'))
-    sources.push(source)
+    const source = open('/s')
     const events = recordEvents(source)
     await waitFor(() => events.some((e) => e.type === 'error'))
     source.close()
@@ -171,8 +161,7 @@ describe('interpreting the stream (HTML § 9.2.6)', () => {
       attempt += 1
       streamThenEnd(attempt === 1 ? 'retry: 5\ndata: half' : 'data: fresh\n\n')(_req, res, server.requests[0])
     })
-    const source = new EventSource(server.url('/s'))
-    sources.push(source)
+    const source = open('/s')
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length >= 1)
     source.close()
@@ -183,8 +172,7 @@ describe('interpreting the stream (HTML § 9.2.6)', () => {
 describe('the retry field (HTML § 9.2.6)', () => {
   async function reconnectGap(body: string, retryDelay: number): Promise<number> {
     server.route('/s', streamThenEnd(body))
-    const source = new EventSource(server.url('/s'), { retryDelay })
-    sources.push(source)
+    const source = open('/s', { retryDelay })
     const events = recordEvents(source)
     await waitFor(() => events.some((e) => e.type === 'error'), { timeoutMs: 2000 })
     return (events.find((e) => e.type === 'error')!.event as unknown as { retryDelay: number }).retryDelay

@@ -1,18 +1,10 @@
 import crossFetch from 'cross-fetch'
 import { EventSource, type FetchLike } from '../src'
 import { dataOf, recordEvents, typesOf, waitFor } from './helpers/recorder'
-import { startServer, streamInPieces, streamThenEnd, type TestServer } from './helpers/server'
+import { streamInPieces, streamThenEnd } from './helpers/server'
+import { useServerPerTest } from './helpers/per-test'
 
-let server: TestServer
-const sources: EventSource[] = []
-
-beforeEach(async () => {
-  server = await startServer()
-})
-afterEach(async () => {
-  sources.splice(0).forEach((source) => source.close())
-  await server.close()
-})
+const { server, open } = useServerPerTest()
 
 /** Constructs a source while the runtime has no global fetch. */
 function openWithoutGlobalFetch(path: string): EventSource {
@@ -20,9 +12,7 @@ function openWithoutGlobalFetch(path: string): EventSource {
   // @ts-expect-error -- simulating a runtime without fetch
   delete globalThis.fetch
   try {
-    const source = new EventSource(server.url(path))
-    sources.push(source)
-    return source
+    return open(path)
   } finally {
     globalThis.fetch = saved
   }
@@ -46,8 +36,7 @@ describe('transport: the global fetch, else cross-fetch', () => {
   test('a fetch whose body is a Node stream: a multi-byte character split across chunks survives', async () => {
     const bytes = Buffer.from('data: 😀é\n\n')
     server.route('/s', streamInPieces([bytes.subarray(0, 7), bytes.subarray(7, 9), bytes.subarray(9)], { hold: true }))
-    const source = new EventSource(server.url('/s'), { fetch: crossFetch as unknown as FetchLike })
-    sources.push(source)
+    const source = open('/s', { fetch: crossFetch as unknown as FetchLike })
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length === 1)
     expect(dataOf(events)).toEqual(['😀é'])
@@ -88,8 +77,7 @@ describe('transport: the global fetch, else cross-fetch', () => {
       return saved(input, init)
     }) as typeof fetch
     try {
-      const source = new EventSource(server.url('/s'))
-      sources.push(source)
+      const source = open('/s')
       await waitFor(() => calls.length === 1)
     } finally {
       globalThis.fetch = saved

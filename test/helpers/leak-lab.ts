@@ -112,7 +112,7 @@ function sumLate(tracked: Tracked[]): number {
   return sum
 }
 
-interface PhaseReport {
+export interface PhaseReport {
   cycles: number
   /** Events dispatched after close(), summed over all cycles. */
   lateEvents: number
