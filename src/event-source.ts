@@ -76,7 +76,8 @@ export class EventSource extends EventTarget {
   #failedAttempts = 0
   /** When the current connection was announced; undefined while there is none. */
   #openedAt: number | undefined
-  readonly #handlers: Record<HandlerType, Handler<Event> | null> = { open: null, message: null, error: null }
+  /** The event handler attributes' values (HTML § 8.1.8.1), by event type. */
+  readonly #handlers: Partial<Record<HandlerType, Handler<Event>>> = {}
 
   /**
    * @param url - the event stream's URL, resolved against the document's base URL in a browser
@@ -125,7 +126,7 @@ export class EventSource extends EventTarget {
 
   /** Receives the `open` event, in order with the listeners added before it was first set. */
   get onopen(): Handler<Event> {
-    return this.#handlers.open
+    return this.#handlers.open ?? null
   }
   set onopen(handler: Handler<Event>) {
     this.#setHandler('open', handler)
@@ -133,7 +134,7 @@ export class EventSource extends EventTarget {
 
   /** Receives `message` events (events without an `event:` field, or with `event: message`). */
   get onmessage(): Handler<MessageEvent> {
-    return this.#handlers.message as Handler<MessageEvent>
+    return (this.#handlers.message ?? null) as Handler<MessageEvent>
   }
   set onmessage(handler: Handler<MessageEvent>) {
     this.#setHandler('message', handler as Handler<Event>)
@@ -145,7 +146,7 @@ export class EventSource extends EventTarget {
    * with the subclass.
    */
   get onerror(): Handler<Event> {
-    return this.#handlers.error
+    return this.#handlers.error ?? null
   }
   set onerror(handler: Handler<Event>) {
     this.#setHandler('error', handler)
@@ -170,15 +171,7 @@ export class EventSource extends EventTarget {
 
 
   async #connect(): Promise<void> {
-    const connection = new Connection({
-      fetch: this.#options.fetch,
-      url: this.#url,
-      template: this.#options.template,
-      lastEventId: this.#lastEventId,
-      readTimeout: this.#options.readTimeout,
-      maxEventSize: this.#options.maxEventSize,
-      stream: this.#stream,
-    })
+    const connection = new Connection(this.#options, this.#url, this.#lastEventId, this.#stream)
     this.#connection = connection
     let failure: FailureDetails | undefined
     try {
@@ -337,16 +330,15 @@ export class EventSource extends EventTarget {
    */
   #setHandler(type: HandlerType, value: Handler<Event>): void {
     const handler = typeof value === 'function' ? value : null
-    const hadHandler = this.#handlers[type] !== null
+    const hadHandler = !!this.#handlers[type]
     this.#handlers[type] = handler
-    if (handler !== null && !hadHandler) super.addEventListener(type, this.#handlerListeners[type])
-    else if (handler === null && hadHandler) super.removeEventListener(type, this.#handlerListeners[type])
+    if (handler && !hadHandler) super.addEventListener(type, this.#callHandler)
+    else if (!handler && hadHandler) super.removeEventListener(type, this.#callHandler)
   }
 
-  readonly #handlerListeners: Record<HandlerType, (event: Event) => void> = {
-    open: (event) => this.#handlers.open?.call(this, event),
-    message: (event) => this.#handlers.message?.call(this, event),
-    error: (event) => this.#handlers.error?.call(this, event),
+  /** The one listener behind all three handler attributes: it calls the handler of the event's type. */
+  readonly #callHandler = (event: Event): void => {
+    this.#handlers[event.type as HandlerType]?.call(this, event)
   }
 }
 
