@@ -71,7 +71,7 @@ const browserScript = {
   input: 'src/browser.ts',
   onwarn: strictWarnings,
   plugins: [
-    replaceModule('src/fallback-fetch.ts', 'src/fallback-fetch.browser.ts'),
+    replaceModule('src/fetch.ts', 'src/fetch.browser.ts'),
     replaceModule('src/platform.ts', 'src/platform.browser.ts'),
     resolve({ browser: true }),
     esbuildTypeScript(),

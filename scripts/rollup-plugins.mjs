@@ -26,8 +26,8 @@ export function esbuildTypeScript({ target = 'es2022' } = {}) {
 }
 
 /**
- * Replaces one source module by another (the browser script swaps fallback-fetch.ts, which loads
- * cross-fetch, for fallback-fetch.browser.ts, which does not).
+ * Replaces one source module by another (the browser script swaps fetch.ts, which can load
+ * cross-fetch, for fetch.browser.ts, which only takes the global fetch).
  */
 export function replaceModule(from, to) {
   const fromPath = path.resolve(from)

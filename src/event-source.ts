@@ -5,6 +5,7 @@ import { EventStream } from './event-stream'
 import { networkFailure, type FailureDetails } from './failure'
 import { MessageEventImpl } from './message-event'
 import { resolveOptions, type ResolvedOptions } from './options'
+import { BROWSER_SCRIPT } from './platform'
 import { parseRetryAfter } from './retry-after'
 import { clampDelay } from './timers'
 import type { ConnectionFailure, EventSourceInit } from './types'
@@ -395,7 +396,7 @@ function parseUrl(href: string): string {
   try {
     return new URL(href, base).href
   } catch {
-    const hint = base === undefined ? ' (outside a browser the URL must be absolute)' : ''
+    const hint = !BROWSER_SCRIPT && base === undefined ? ' (outside a browser the URL must be absolute)' : ''
     throw new DOMException(`EventSource: cannot parse URL ${JSON.stringify(href)}${hint}`, 'SyntaxError')
   }
 }

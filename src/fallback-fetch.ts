@@ -3,7 +3,7 @@ import type { FetchLike } from './types'
 /**
  * Loads `cross-fetch` for runtimes without a global `fetch`. In Node it is node-fetch 2, whose
  * response body is a Node stream (see body-reader.ts). Loaded lazily so that runtimes with a
- * global fetch never load it. The browser script replaces this module (fallback-fetch.browser.ts).
+ * global fetch never load it. The browser script never bundles it (see fetch.browser.ts).
  */
 export async function loadFallbackFetch(): Promise<FetchLike> {
   const module = (await import('cross-fetch')) as unknown as { default?: unknown; fetch?: unknown }

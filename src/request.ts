@@ -1,3 +1,4 @@
+import { BROWSER_SCRIPT } from './platform'
 import type { EventSourceRequestInit, HeadersInitLike, HeadersOption, RequestBody } from './types'
 
 /** What every attempt of one source sends, fixed at construction. */
@@ -18,9 +19,10 @@ type HeaderRecord = Record<string, string>
  * Fetch's `no-store` cache mode makes the platform fetch send `Cache-Control: no-cache` itself. In
  * a browser, setting it by hand would turn a simple cross-origin request into a preflighted one,
  * so only runtimes without CORS (Node, Deno, Bun — where fetch may not add it, as node-fetch does
- * not) get it from us.
+ * not) get it from us; never the browser script.
  */
 const ADD_CACHE_CONTROL =
+  !BROWSER_SCRIPT &&
   typeof (globalThis as { document?: unknown }).document === 'undefined' &&
   typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined'
 
