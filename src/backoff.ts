@@ -1,5 +1,8 @@
 import { DEFAULT_BACKOFF_FACTOR, DEFAULT_BACKOFF_JITTER, DEFAULT_BACKOFF_MAX_MS } from './defaults'
+import { checkFunction, checkNumber } from './invalid-input'
 import type { BackoffStrategy } from './types'
+
+const API = 'exponentialBackoff'
 
 /** Options of {@link exponentialBackoff}. */
 export interface ExponentialBackoffOptions {
@@ -40,10 +43,10 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
     jitter = DEFAULT_BACKOFF_JITTER,
     random = Math.random,
   } = options
-  checkNumber('max', max, max >= 0, '>= 0')
-  checkNumber('factor', factor, factor >= 1 && factor < Infinity, 'finite and >= 1')
-  checkNumber('jitter', jitter, jitter >= 0, '>= 0')
-  if (typeof random !== 'function') throw new TypeError('exponentialBackoff: `random` must be a function')
+  checkNumber('max', max, 0, undefined, API)
+  checkNumber('factor', factor, 1, undefined, API)
+  checkNumber('jitter', jitter, 0, undefined, API)
+  checkFunction('random', random, API)
   return (attempt, reconnectionTime) => {
     const base = Math.min(max, reconnectionTime * factor ** Math.max(0, attempt - 1))
     return base + random() * jitter * base
@@ -55,9 +58,3 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
  * last `retry:` value).
  */
 export const constantBackoff: BackoffStrategy = (_attempt, reconnectionTime) => reconnectionTime
-
-/** Throws a TypeError for a value that is not a number, a RangeError for one out of range. */
-function checkNumber(name: string, value: unknown, inRange: boolean, range: string): void {
-  if (typeof value !== 'number') throw new TypeError(`exponentialBackoff: \`${name}\` must be a number, got ${String(value)}`)
-  if (!inRange) throw new RangeError(`exponentialBackoff: \`${name}\` must be ${range}, got ${value}`)
-}

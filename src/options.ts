@@ -2,6 +2,7 @@ import { exponentialBackoff } from './backoff'
 import { DEFAULT_MAX_EVENT_SIZE, DEFAULT_RESET_AFTER_MS, DEFAULT_RETRY_DELAY_MS, MAX_TIMER_DELAY_MS } from './defaults'
 import { retriesByDefault } from './failure'
 import { resolveFetch } from './fetch'
+import { checkFunction, checkNumber, invalid, show } from './invalid-input'
 import { mergeHeaders, type RequestTemplate } from './request'
 import type { BackoffStrategy, ConnectionFailure, EventSourceInit, FetchLike, HeadersInitLike, RequestBody } from './types'
 
@@ -20,10 +21,11 @@ export interface ResolvedOptions {
   maxEventSize: number
 }
 
-/** An HTTP token (RFC 9110 § 5.6.2), as a method must be. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-/** Methods fetch refuses to send (Fetch § forbidden method). */
-const FORBIDDEN_METHOD = /^(CONNECT|TRACE|TRACK)$/i
+/**
+ * An HTTP token (RFC 9110 § 5.6.2), as a method must be, and not one that fetch refuses to send
+ * (Fetch § forbidden method).
+ */
+const SENDABLE_METHOD = /^(?!(CONNECT|TRACE|TRACK)$)[!#$%&'*+.^_`|~\w-]+$/i
 
 /**
  * Checks the constructor's second argument and fills in the defaults.
@@ -31,16 +33,25 @@ const FORBIDDEN_METHOD = /^(CONNECT|TRACE|TRACK)$/i
  *   message names the option.
  */
 export function resolveOptions(init: EventSourceInit | null | undefined): ResolvedOptions {
-  if (init !== undefined && init !== null && typeof init !== 'object' && typeof init !== 'function') {
+  if (init != null && typeof init !== 'object' && typeof init !== 'function') {
     invalid('the second argument', 'an options object', init)
   }
   const read = <K extends keyof EventSourceInit>(name: K): EventSourceInit[K] => readOption(init, name)
   const method = checkMethod(read('method'))
   // WebIDL converts `withCredentials` to a boolean, whatever it is.
-  const withCredentials = Boolean(read('withCredentials'))
+  const withCredentials = !!read('withCredentials')
+  const headers = read('headers')
+  const headersFunction = typeof headers === 'function' ? headers : undefined
   return {
     withCredentials,
-    template: { method, body: checkBody(read('body'), method), ...checkHeaders(read('headers')), withCredentials },
+    template: {
+      method,
+      body: checkBody(read('body'), method),
+      // A function is called per attempt; static headers are checked and lower-cased once, now.
+      headers: headers == null || headersFunction ? undefined : mergeHeaders({}, headers as HeadersInitLike),
+      headersFunction,
+      withCredentials,
+    },
     fetch: resolveFetch(checkFunction('fetch', read('fetch'))),
     lastEventId: checkLastEventId(read('lastEventId')),
     retryDelay: checkNumber('retryDelay', read('retryDelay'), 0) ?? DEFAULT_RETRY_DELAY_MS,
@@ -61,9 +72,7 @@ function readOption<K extends keyof EventSourceInit>(
   init: EventSourceInit | null | undefined,
   name: K,
 ): EventSourceInit[K] {
-  if (init === undefined || init === null) return undefined
-  const own = Object.prototype.hasOwnProperty
-  if (!own.call(init, name) && own.call(Object.prototype, name)) return undefined
+  if (init == null || (Object.hasOwn(Object.prototype, name) && !Object.hasOwn(init, name))) return undefined
   try {
     return init[name]
   } catch (error) {
@@ -71,38 +80,9 @@ function readOption<K extends keyof EventSourceInit>(
   }
 }
 
-/** Throws `EventSource: `name` must be …, got …` as a TypeError, or as `Kind`. */
-function invalid(name: string, expected: string, value: unknown, Kind: ErrorConstructor = TypeError): never {
-  throw new Kind(`EventSource: \`${name}\` must be ${expected}, got ${show(value)}`)
-}
-
-/** A value for an error message; never throws, whatever the value (a null-prototype object, …). */
-function show(value: unknown): string {
-  try {
-    return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value)
-  } catch {
-    return Object.prototype.toString.call(value)
-  }
-}
-
-function checkFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') invalid(name, 'a function', value)
-  return value
-}
-
-/** An optional number of ms (or characters) in [min, max]. */
-function checkNumber(name: string, value: unknown, min: number, max = Number.MAX_VALUE): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number') invalid(name, 'a number', value)
-  if (!(value >= min && value <= max)) invalid(name, `a number from ${min} to ${max}`, value, RangeError)
-  return value
-}
-
 function checkMethod(value: unknown): string {
   if (value === undefined) return 'GET'
-  if (typeof value !== 'string' || !TOKEN.test(value) || FORBIDDEN_METHOD.test(value)) {
-    invalid('method', 'an HTTP method fetch can send', value)
-  }
+  if (typeof value !== 'string' || !SENDABLE_METHOD.test(value)) invalid('method', 'an HTTP method fetch can send', value)
   return value
 }
 
@@ -110,19 +90,12 @@ function checkMethod(value: unknown): string {
 const RESENDABLE_BODIES = [globalThis.URLSearchParams, globalThis.Blob, globalThis.FormData, ArrayBuffer].filter(Boolean)
 
 function checkBody(value: unknown, method: string): RequestBody | undefined {
-  if (value === undefined || value === null) return undefined
+  if (value == null) return undefined
   if (/^(GET|HEAD)$/i.test(method)) invalid('body', `absent with method ${method}; set \`method\` (e.g. 'POST')`, value)
   if (typeof value !== 'string' && !ArrayBuffer.isView(value) && !RESENDABLE_BODIES.some((Body) => value instanceof Body)) {
-    invalid('body', 'a string, URLSearchParams, Blob, ArrayBuffer(View) or FormData (sent on every attempt)', value)
+    invalid('body', 'a string, Blob, BufferSource, FormData or URLSearchParams (it is sent on every attempt)', value)
   }
   return value as RequestBody
-}
-
-/** A function is called per attempt; static headers are checked and lower-cased once, now. */
-function checkHeaders(value: unknown): Pick<RequestTemplate, 'headers' | 'headersFunction'> {
-  if (value === undefined || value === null) return { headers: undefined, headersFunction: undefined }
-  if (typeof value === 'function') return { headers: undefined, headersFunction: value as RequestTemplate['headersFunction'] }
-  return { headers: mergeHeaders({}, value as HeadersInitLike), headersFunction: undefined }
 }
 
 function checkLastEventId(value: unknown): string {
@@ -133,7 +106,7 @@ function checkLastEventId(value: unknown): string {
 }
 
 function checkSignal(value: unknown): AbortSignal | undefined {
-  if (value === undefined || value === null) return undefined
+  if (value == null) return undefined
   const signal = value as AbortSignal
   if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
     invalid('signal', 'an AbortSignal', value)
