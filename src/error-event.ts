@@ -14,25 +14,22 @@ import type { ConnectionFailure, FailureKind } from './types'
  */
 export class EventSourceErrorEvent extends Event {
   /** What went wrong (`'http'`, `'content-type'`, `'network'`, `'timeout'`, `'end'`, `'event-size'`). */
-  readonly kind: FailureKind
+  declare readonly kind: FailureKind
   /** The response status when the response was the failure (`'http'`, `'content-type'`), else undefined. */
-  readonly status: number | undefined
+  declare readonly status: number | undefined
   /** The response headers, where there was a response. */
-  readonly headers: Headers | undefined
+  declare readonly headers: Headers | undefined
   /** A human-readable description: `"HTTP 503 Service Unavailable"`, `"read timeout after 30000 ms"`, … */
-  readonly message: string
+  declare readonly message: string
   /** The underlying error, where there was one. */
-  readonly cause: unknown
+  declare readonly cause: unknown
+  /** How many consecutive attempts have failed since the last healthy connection, this one included. */
+  declare readonly attempt: number
   /** The ms until the next connection attempt, or `undefined` when the source is now CLOSED. */
-  readonly retryDelay: number | undefined
+  declare readonly retryDelay: number | undefined
 
-  constructor(failure: Omit<ConnectionFailure, 'attempt'>, retryDelay: number | undefined) {
+  constructor(failure: ConnectionFailure, retryDelay: number | undefined) {
     super('error')
-    this.kind = failure.kind
-    this.status = failure.status
-    this.headers = failure.headers
-    this.message = failure.message
-    this.cause = failure.cause
-    this.retryDelay = retryDelay
+    Object.assign(this, failure, { retryDelay })
   }
 }

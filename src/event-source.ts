@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser'
-import { Connection } from './connection'
+import { connect, type Attempt } from './connection'
 import { EventSourceErrorEvent } from './error-event'
 import { EventStream } from './event-stream'
 import { networkFailure, type FailureDetails } from './failure'
@@ -71,7 +71,8 @@ export class EventSource extends EventTarget {
   #lastEventId: string
   /** § 9.2.2: "a reconnection time, in milliseconds … initially an implementation-defined value". */
   #reconnectionTime: number
-  #connection: Connection | undefined
+  /** The connection attempt under way, if any. */
+  #attempt: Attempt | undefined
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
   /** Extension: consecutive failed attempts since the last healthy connection. */
   #failedAttempts = 0
@@ -160,9 +161,9 @@ export class EventSource extends EventTarget {
    */
   close(): void {
     this.#readyState = CLOSED
-    const connection = this.#connection
-    this.#connection = undefined
-    connection?.abort()
+    const attempt = this.#attempt
+    this.#attempt = undefined
+    attempt?.abort()
     if (this.#reconnectTimer !== undefined) {
       clearTimeout(this.#reconnectTimer)
       this.#reconnectTimer = undefined
@@ -172,18 +173,18 @@ export class EventSource extends EventTarget {
 
 
   async #connect(): Promise<void> {
-    const connection = new Connection(this.#options, this.#url, this.#lastEventId, this.#stream)
-    this.#connection = connection
+    const attempt = connect(this.#options, this.#url, this.#lastEventId, this.#stream, this.#announce)
+    this.#attempt = attempt
     let failure: FailureDetails | undefined
     try {
-      failure = await connection.run(this.#announce)
+      failure = await attempt.done
     } catch (error) {
       // Only a misbehaving `fetch` (a response without headers, …) gets here.
       failure = networkFailure(error)
     }
-    // close() took this connection away: it ends silently.
-    if (this.#connection !== connection || failure === undefined) return
-    this.#connection = undefined
+    // close() took this attempt away: it ends silently.
+    if (this.#attempt !== attempt || failure === undefined) return
+    this.#attempt = undefined
     this.#handleFailure(failure)
   }
 

@@ -61,7 +61,7 @@ describe('extension: shouldRetry, for every kind of failure', () => {
     })
   })
 
-  test('receives kind, status, headers, message, cause and the attempt count', async () => {
+  test('receives kind, status, headers, message, cause and the attempt count, as the error events do', async () => {
     server.route('/f', (_req, res) => res.writeHead(503, 'Service Unavailable', { 'x-reason': 'maintenance' }).end())
     const seen: ConnectionFailure[] = []
     const source = open(server.url('/f'), {
@@ -72,8 +72,12 @@ describe('extension: shouldRetry, for every kind of failure', () => {
         return seen.length < 3
       },
     })
+    const errors = recordEvents(source, ['error'])
     await waitFor(() => source.readyState === EventSource.CLOSED)
     expect(seen.map((f) => f.attempt)).toEqual([1, 2, 3])
+    // The error events carry the same failure, and the attempt count too.
+    expect(errors.map(({ event }) => (event as EventSourceErrorEvent).attempt)).toEqual([1, 2, 3])
+    expect(errors[2].event).toMatchObject({ kind: 'http', status: 503, message: 'HTTP 503 Service Unavailable', retryDelay: undefined })
     expect(seen[0]).toMatchObject({ kind: 'http', status: 503, message: 'HTTP 503 Service Unavailable', cause: undefined })
     expect(seen[0].headers?.get('x-reason')).toBe('maintenance')
   })
