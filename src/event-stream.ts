@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser'
+import { BROWSER_SCRIPT } from './platform'
 
 /** What the source does with what the stream says. */
 export interface EventStreamHandlers {
@@ -10,22 +11,48 @@ export interface EventStreamHandlers {
   onRetry(ms: number): void
 }
 
+const LF = 10
+const CR = 13
+
 /**
  * The text/event-stream interpreter of one source (HTML § 9.2.5–9.2.6), on eventsource-parser.
- * One parser and one streaming UTF-8 decoder serve every connection of a source; `reset()` starts
- * a new stream. A multi-byte character or a BOM split across chunks survives.
+ * One parser serves every connection of a source; `reset()` starts a new stream.
+ *
+ * Line ends are found in the bytes, and the parser is only ever given complete lines (§ 9.2.5:
+ * "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF) character
+ * pair, a single U+000A LINE FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
+ * character"): per chunk, the line still arriving from earlier chunks completed by the chunk's
+ * first line end, then the chunk up to its last line end, uncopied. The bytes after that wait in
+ * `#pending` for the next chunk. So the parser never holds and rejoins fragments of a line, and a
+ * piece of bytes to decode always ends in an ASCII line end: it never splits a character.
  */
 export class EventStream {
   readonly #parser
+  readonly #maxEventSize: number
   // § 9.2.5: "Streams must be decoded using the UTF-8 decode algorithm". `ignoreBOM` keeps a BOM
   // in the text so that the parser strips exactly one ("One leading U+FEFF BYTE ORDER MARK
   // character must be ignored if any are present"); a second one belongs to the first line.
-  readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true })
-  /** Whether the decoder may hold the first bytes of a character split across chunks. */
-  #midCharacter = false
+  // Two decoders, for speed in Node: its one-shot decoding is several times faster for ASCII,
+  // its streaming decoding (which a decoder, once used so, keeps for good) twice as fast for
+  // other text. A piece never splits a character, so both are exact, and neither holds state.
+  readonly #oneShot = new TextDecoder('utf-8', { ignoreBOM: true })
+  readonly #streaming = new TextDecoder('utf-8', { ignoreBOM: true })
+  /** Whether the last piece was all ASCII: the next one is likely to be too. */
+  #ascii = true
+  /** The line still arriving: its bytes so far, in a buffer reused from line to line. */
+  #pending = EMPTY
+  #pendingLength = 0
+  /** How many of the pending bytes were counted in `#pendingUnits` (UTF-16 code units). */
+  #countedBytes = 0
+  #pendingUnits = 0
+  /** The line still arriving is a comment or an unknown field: its bytes are dropped as they come. */
+  #discarding = false
+  /** Whether the parser got anything since `reset()` (a leading BOM is still to come if not). */
+  #started = false
   #overflowed = false
 
   constructor(handlers: EventStreamHandlers, maxEventSize: number) {
+    this.#maxEventSize = maxEventSize
     this.#parser = createParser({
       // An event that arrives whole in one chunk never sits in the parser's buffer, so its size is
       // checked here too: `maxEventSize` bounds every event, not only the ones still arriving.
@@ -41,6 +68,7 @@ export class EventStream {
       onRetry: (ms) => {
         if (!this.#overflowed) handlers.onRetry(ms)
       },
+      // The parser bounds the data of the event being built; `#hold` bounds the line still arriving.
       maxBufferSize: maxEventSize,
       onError: (error: ParseError) => {
         // Unknown fields and bogus `retry:` values are ignored, as the spec says (§ 9.2.6).
@@ -52,9 +80,9 @@ export class EventStream {
   /** Starts a new stream: any partial line or event of the previous one is discarded. */
   reset(): void {
     this.#parser.reset()
-    // The decoder is reused: a final one-shot decode drops what the last stream left half-decoded.
-    if (this.#midCharacter) this.#decoder.decode()
-    this.#midCharacter = false
+    this.#pending = EMPTY
+    this.#clearPending()
+    this.#started = false
     this.#overflowed = false
   }
 
@@ -63,22 +91,124 @@ export class EventStream {
    * stream must then be abandoned.
    */
   feed(bytes: Uint8Array): boolean {
-    this.#parser.feed(this.#decode(bytes))
+    const last = lastLineEnd(bytes)
+    let start = 0
+    if (last >= 0 && this.#pendingLength > 0) {
+      // The line still arriving ends at this chunk's first line end: it is parsed on its own, so
+      // that only its bytes are copied, not the chunk's.
+      start = firstLineEnd(bytes) + 1
+      // A discarded line keeps only the ':' that makes it a comment, and gets just its line end.
+      this.#append(bytes.subarray(this.#discarding ? start - 1 : 0, start))
+      this.#parse(this.#pending.subarray(0, this.#pendingLength))
+      this.#clearPending()
+    }
+    if (start <= last) this.#parse(bytes.subarray(start, last + 1))
+    this.#hold(bytes.subarray(last + 1))
     return !this.#overflowed
   }
 
+  /** Decodes and parses complete lines. */
+  #parse(piece: Uint8Array): void {
+    if (this.#overflowed) return
+    const text = this.#ascii ? this.#oneShot.decode(piece) : this.#streaming.decode(piece, STREAM)
+    this.#ascii = text.length === piece.length
+    this.#started = true
+    this.#parser.feed(text)
+  }
+
   /**
-   * Streaming decoding is several times slower than one-shot decoding in Node, so a chunk takes
-   * the one-shot path when it cannot split a character: the decoder holds nothing from the last
-   * chunk, and this one ends in an ASCII byte (which is never part of a multi-byte sequence).
+   * Keeps the start of a line that has not ended yet. `maxEventSize` bounds it: past that many
+   * UTF-16 code units a line that can be a field the parser keeps (§ 9.2.6: `data`, `event`, `id`,
+   * `retry`) overflows; any other line (a comment, an unknown field) is dropped as it arrives,
+   * since "the field is ignored" anyway. Code units are counted from the bytes (one per UTF-8
+   * sequence, two for a four-byte one), and only once the bytes alone pass the bound; over three
+   * bytes per unit (invalid UTF-8) also overflows, so memory stays bounded whatever the bytes.
    */
-  #decode(bytes: Uint8Array): string {
-    if (bytes.length === 0) return ''
-    const endsInAscii = bytes[bytes.length - 1] < 0x80
-    const text = !this.#midCharacter && endsInAscii ? this.#decoder.decode(bytes) : this.#decoder.decode(bytes, STREAM)
-    this.#midCharacter = !endsInAscii
-    return text
+  #hold(tail: Uint8Array): void {
+    if (this.#overflowed || this.#discarding || tail.length === 0) return
+    this.#append(tail)
+    const max = this.#maxEventSize
+    if (this.#pendingLength <= max || (this.#countUnits() <= max && this.#pendingLength <= 3 * max)) return
+    const line = this.#pending.subarray(this.#started || !startsWithBom(this.#pending) ? 0 : 3, this.#pendingLength)
+    this.#clearPending()
+    if (mayBeKeptField(line)) {
+      this.#overflowed = true
+    } else {
+      this.#discarding = true
+      this.#append(COMMENT)
+    }
+  }
+
+  /** Counts the code units of the pending bytes not counted yet. */
+  #countUnits(): number {
+    const bytes = this.#pending
+    for (let i = this.#countedBytes; i < this.#pendingLength; i++) {
+      const byte = bytes[i]
+      // A continuation byte (10xxxxxx) adds nothing; a four-byte sequence is a surrogate pair.
+      if ((byte & 0xc0) !== 0x80) this.#pendingUnits += byte >= 0xf0 ? 2 : 1
+    }
+    this.#countedBytes = this.#pendingLength
+    return this.#pendingUnits
+  }
+
+  /** Appends to the pending bytes, doubling the buffer when it is full. */
+  #append(bytes: Uint8Array): void {
+    const length = this.#pendingLength + bytes.length
+    if (length > this.#pending.length) {
+      const grown = new Uint8Array(Math.max(length, 2 * this.#pending.length, 256))
+      grown.set(this.#pending.subarray(0, this.#pendingLength))
+      this.#pending = grown
+    }
+    this.#pending.set(bytes, this.#pendingLength)
+    this.#pendingLength = length
+  }
+
+  #clearPending(): void {
+    // A buffer that a long line made large is let go rather than kept for the source's life.
+    if (this.#pending.length > MAX_KEPT_BUFFER) this.#pending = EMPTY
+    this.#pendingLength = this.#countedBytes = this.#pendingUnits = 0
+    this.#discarding = false
   }
 }
 
 const STREAM: TextDecodeOptions = { stream: true }
+const EMPTY = new Uint8Array(0)
+const COMMENT = new Uint8Array([0x3a])
+const MAX_KEPT_BUFFER = 1 << 20
+/** The fields the parser keeps a line of (§ 9.2.6), with the colon that ends their name. */
+const KEPT_FIELDS = ['data:', 'event:', 'id:', 'retry:']
+
+/**
+ * Node's Buffer searches natively (memchr), many times faster than V8's Uint8Array methods, and
+ * works on any Uint8Array; other runtimes get the standard methods.
+ */
+const Bytes: { prototype: Uint8Array } = (!BROWSER_SCRIPT && (globalThis as { Buffer?: typeof Bytes }).Buffer) || Uint8Array
+const { indexOf, lastIndexOf } = Bytes.prototype
+
+/** The index of the last CR or LF in `bytes`, or -1. */
+function lastLineEnd(bytes: Uint8Array): number {
+  const lf = lastIndexOf.call(bytes, LF)
+  // A CR can only be later than the last LF in the bytes after it.
+  const cr = lastIndexOf.call(bytes.subarray(lf + 1), CR)
+  return cr < 0 ? lf : lf + 1 + cr
+}
+
+/** The index of the first CR or LF in `bytes`, which has one. */
+function firstLineEnd(bytes: Uint8Array): number {
+  const lf = indexOf.call(bytes, LF)
+  const cr = indexOf.call(lf < 0 ? bytes : bytes.subarray(0, lf), CR)
+  return cr < 0 ? lf : cr
+}
+
+/** Whether `bytes` start with the UTF-8 BOM (EF BB BF), which the parser strips at a stream's start. */
+function startsWithBom(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+}
+
+/** Whether a line that starts with `line` can still be a field the parser keeps. */
+function mayBeKeptField(line: Uint8Array): boolean {
+  return KEPT_FIELDS.some((field) => {
+    for (let i = 0; i < field.length && i < line.length; i++) if (line[i] !== field.charCodeAt(i)) return false
+    return true
+  })
+}

@@ -94,3 +94,96 @@ describe('EventStream: a new stream after reset()', () => {
     expect(seen).toEqual(['fresh'])
   })
 })
+
+/** Feeds `chunks` to a fresh EventStream bounded by `max`; returns the events and what feed() said last. */
+function run(chunks: (string | Uint8Array)[], max = 1024): { seen: string[]; ok: boolean } {
+  const seen: string[] = []
+  const stream = new EventStream(
+    { onEvent: (m) => seen.push(`${m.event ?? 'message'}:${m.data}`), onId: (id) => seen.push(`id:${id}`), onRetry: () => {} },
+    max,
+  )
+  stream.reset()
+  let ok = true
+  for (const chunk of chunks) ok = stream.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  return { seen, ok }
+}
+
+describe('EventStream: line ends are found in the bytes (§ 9.2.5: CRLF, LF or CR)', () => {
+  test('a long line of multi-byte text split at every byte offset decodes the same, between ASCII lines', () => {
+    const text = `data: ascii\n\ndata: ${'日本語 é😀 '.repeat(20)}\n\ndata: ascii again\n\n`
+    const bytes = Buffer.from(text)
+    const expected = ['message:ascii', `message:${'日本語 é😀 '.repeat(20)}`, 'message:ascii again']
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      expect([cut, run([bytes.subarray(0, cut), bytes.subarray(cut)]).seen]).toEqual([cut, expected])
+    }
+  })
+
+  test('a CR-only stream keeps only its last unfinished line: many events over many chunks stay under a small bound', () => {
+    const chunks = Array.from({ length: 200 }, (_, i) => `data: ${i % 10}\r\r`)
+    const { seen, ok } = run(chunks, 16)
+    expect(ok).toBe(true)
+    expect(seen).toHaveLength(200)
+  })
+
+  test('a CRLF split between chunks is one line end, not an empty line that dispatches', () => {
+    expect(run(['data: a\r', '\ndata: b\r\n\r\n']).seen).toEqual(['message:a\nb'])
+    expect(run(['data: a\r', '\n', 'data: b\r', '\n\r', '\n']).seen).toEqual(['message:a\nb'])
+  })
+
+  test('a BOM split over the first chunks is stripped; a second BOM is part of the first line', () => {
+    const bom = Buffer.from('\uFEFF')
+    expect(run([bom.subarray(0, 1), bom.subarray(1, 2), Buffer.concat([bom.subarray(2), Buffer.from('data: x\n\n')])]).seen).toEqual([
+      'message:x',
+    ])
+    // "\uFEFFdata" is an unknown field name: the line is ignored.
+    expect(run([bom, bom.subarray(0, 2), bom.subarray(2), 'data: x\n\ndata: y\n\n']).seen).toEqual(['message:y'])
+  })
+
+  test('reset() drops the unfinished line of the previous stream', () => {
+    const seen: string[] = []
+    const stream = new EventStream({ onEvent: (m) => seen.push(m.data), onId: () => {}, onRetry: () => {} }, 1024)
+    stream.reset()
+    stream.feed(Buffer.from('data: stale'))
+    stream.reset()
+    stream.feed(Buffer.from('\ndata: fresh\n\n'))
+    expect(seen).toEqual(['fresh'])
+  })
+})
+
+describe('EventStream: maxEventSize bounds the line still arriving, in characters', () => {
+  test('a never-ending data line overflows once it passes maxEventSize, across chunks', () => {
+    const chunks = ['data: ', ...Array.from({ length: 10 }, () => 'x'.repeat(10))]
+    expect(run(chunks.slice(0, 2), 16).ok).toBe(true)
+    expect(run(chunks, 16).ok).toBe(false)
+  })
+
+  test('multi-byte characters count as UTF-16 code units, not bytes', () => {
+    // 6 + 10 = 16 code units in 26 bytes (é is two bytes), then 6 + 5 × 2 = 16 units with 😀 (four bytes, two units).
+    expect(run(['data: ', 'é'.repeat(10)], 16).ok).toBe(true)
+    expect(run(['data: ', 'é'.repeat(10), '\n\n'], 16).seen).toEqual([`message:${'é'.repeat(10)}`])
+    expect(run(['data: ', '😀'.repeat(5)], 16).ok).toBe(true)
+    expect(run(['data: ', 'é'.repeat(11)], 16).ok).toBe(false)
+    expect(run(['data: ', '😀'.repeat(6)], 16).ok).toBe(false)
+  })
+
+  test('invalid bytes cannot make the line grow without bound (over three bytes per code unit overflows)', () => {
+    const continuation = new Uint8Array(100).fill(0x80)
+    expect(run(['data: ', continuation], 16).ok).toBe(false)
+  })
+
+  test('a BOM at the stream start is not part of the first field name: an endless first data line overflows', () => {
+    expect(run(['\uFEFFdata: ', 'x'.repeat(100)], 16).ok).toBe(false)
+  })
+
+  test('a never-ending comment or unknown field is dropped as it arrives and does not overflow', () => {
+    const filler = Array.from({ length: 20 }, () => 'f'.repeat(10))
+    expect(run([': ', ...filler, '\ndata: ok\n\n'], 16)).toEqual({ seen: ['message:ok'], ok: true })
+    expect(run(['unknown', ...filler, '\ndata: ok\n\n'], 16)).toEqual({ seen: ['message:ok'], ok: true })
+  })
+
+  test('a dropped line still ends where it ends: its CRLF, split over chunks, is one line end', () => {
+    const filler = Array.from({ length: 20 }, () => 'f'.repeat(10))
+    expect(run(['data: a\n:', ...filler, '\r', '\ndata: b\n\n'], 16).seen).toEqual(['message:a\nb'])
+    expect(run(['data: a\n:', ...filler, 'f\r\ndata: b\n\n'], 16).seen).toEqual(['message:a\nb'])
+  })
+})
