@@ -35,8 +35,9 @@ export class EventStream {
   // Two decoders, for speed in Node: its one-shot decoding is several times faster for ASCII,
   // its streaming decoding (which a decoder, once used so, keeps for good) twice as fast for
   // other text. A piece never splits a character, so both are exact, and neither holds state.
+  // (Browsers have one fast decoder: the browser script uses the one-shot one only.)
   readonly #oneShot = new TextDecoder('utf-8', { ignoreBOM: true })
-  readonly #streaming = new TextDecoder('utf-8', { ignoreBOM: true })
+  readonly #streaming = BROWSER_SCRIPT ? this.#oneShot : new TextDecoder('utf-8', { ignoreBOM: true })
   /** Whether the last piece was all ASCII: the next one is likely to be too. */
   #ascii = true
   /** The line still arriving: its bytes so far, in a buffer reused from line to line. */
@@ -110,8 +111,10 @@ export class EventStream {
   /** Decodes and parses complete lines. */
   #parse(piece: Uint8Array): void {
     if (this.#overflowed) return
-    const text = this.#ascii ? this.#oneShot.decode(piece) : this.#streaming.decode(piece, STREAM)
-    this.#ascii = text.length === piece.length
+    let text: string
+    if (BROWSER_SCRIPT || this.#ascii) text = this.#oneShot.decode(piece)
+    else text = this.#streaming.decode(piece, STREAM)
+    this.#ascii = BROWSER_SCRIPT || text.length === piece.length
     this.#started = true
     this.#parser.feed(text)
   }
@@ -129,9 +132,11 @@ export class EventStream {
     this.#append(tail)
     const max = this.#maxEventSize
     if (this.#pendingLength <= max || (this.#countUnits() <= max && this.#pendingLength <= 3 * max)) return
-    const line = this.#pending.subarray(this.#started || !startsWithBom(this.#pending) ? 0 : 3, this.#pendingLength)
+    // The line's first bytes as Latin-1, without the BOM that the parser strips at a stream's start.
+    let head = String.fromCharCode(...this.#pending.subarray(0, 9))
+    if (!this.#started && head.startsWith(BOM_BYTES)) head = head.slice(3)
     this.#clearPending()
-    if (mayBeKeptField(line)) {
+    if (KEPT_FIELDS.some((field) => field.startsWith(head.slice(0, field.length)))) {
       this.#overflowed = true
     } else {
       this.#discarding = true
@@ -177,6 +182,8 @@ const COMMENT = new Uint8Array([0x3a])
 const MAX_KEPT_BUFFER = 1 << 20
 /** The fields the parser keeps a line of (§ 9.2.6), with the colon that ends their name. */
 const KEPT_FIELDS = ['data:', 'event:', 'id:', 'retry:']
+/** The UTF-8 BOM's bytes, as Latin-1. */
+const BOM_BYTES = '\xEF\xBB\xBF'
 
 /**
  * Node's Buffer searches natively (memchr), many times faster than V8's Uint8Array methods, and
@@ -198,17 +205,4 @@ function firstLineEnd(bytes: Uint8Array): number {
   const lf = indexOf.call(bytes, LF)
   const cr = indexOf.call(lf < 0 ? bytes : bytes.subarray(0, lf), CR)
   return cr < 0 ? lf : cr
-}
-
-/** Whether `bytes` start with the UTF-8 BOM (EF BB BF), which the parser strips at a stream's start. */
-function startsWithBom(bytes: Uint8Array): boolean {
-  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
-}
-
-/** Whether a line that starts with `line` can still be a field the parser keeps. */
-function mayBeKeptField(line: Uint8Array): boolean {
-  return KEPT_FIELDS.some((field) => {
-    for (let i = 0; i < field.length && i < line.length; i++) if (line[i] !== field.charCodeAt(i)) return false
-    return true
-  })
 }
