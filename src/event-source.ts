@@ -171,7 +171,7 @@ export class EventSource extends EventTarget {
     this.#options.signal?.removeEventListener('abort', this.#closeOnAbort)
   }
 
-
+  /** Starts a connection attempt (constructor step 15, reestablish step 5) and handles how it ends. */
   async #connect(): Promise<void> {
     const attempt = connect(this.#options, this.#url, this.#lastEventId, this.#stream, this.#announce)
     this.#attempt = attempt
