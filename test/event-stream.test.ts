@@ -139,6 +139,12 @@ describe('EventStream: line ends are found in the bytes (§ 9.2.5: CRLF, LF or C
     expect(run([bom, bom.subarray(0, 2), bom.subarray(2), 'data: x\n\ndata: y\n\n']).seen).toEqual(['message:y'])
   })
 
+  test('a BOM later in the stream survives whichever decoder reads it (after ASCII text and after multi-byte text)', () => {
+    // "\uFEFFdata" is an unknown field name, so the event with x is not dispatched.
+    expect(run(['data: a\n\n', '\uFEFFdata: x\n\ndata: y\n\n']).seen).toEqual(['message:a', 'message:y'])
+    expect(run(['data: é\n\n', '\uFEFFdata: x\n\ndata: y\n\n']).seen).toEqual(['message:é', 'message:y'])
+  })
+
   test('reset() drops the unfinished line of the previous stream', () => {
     const seen: string[] = []
     const stream = new EventStream({ onEvent: (m) => seen.push(m.data), onId: () => {}, onRetry: () => {} }, 1024)
