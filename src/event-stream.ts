@@ -29,15 +29,6 @@ const CR = 13
 export class EventStream {
   readonly #parser
   readonly #maxEventSize: number
-  // § 9.2.5: "Streams must be decoded using the UTF-8 decode algorithm". `ignoreBOM` keeps a BOM
-  // in the text so that the parser strips exactly one ("One leading U+FEFF BYTE ORDER MARK
-  // character must be ignored if any are present"); a second one belongs to the first line.
-  // Two decoders, for speed in Node: its one-shot decoding is several times faster for ASCII,
-  // its streaming decoding (which a decoder, once used so, keeps for good) twice as fast for
-  // other text. A piece never splits a character, so both are exact, and neither holds state.
-  // (Browsers have one fast decoder: the browser script uses the one-shot one only.)
-  readonly #oneShot = new TextDecoder('utf-8', { ignoreBOM: true })
-  readonly #streaming = BROWSER_SCRIPT ? this.#oneShot : new TextDecoder('utf-8', { ignoreBOM: true })
   /** Whether the last piece was all ASCII: the next one is likely to be too. */
   #ascii = true
   /** The line still arriving: its bytes so far, in a buffer reused from line to line. */
@@ -112,8 +103,8 @@ export class EventStream {
   #parse(piece: Uint8Array): void {
     if (this.#overflowed) return
     let text: string
-    if (BROWSER_SCRIPT || this.#ascii) text = this.#oneShot.decode(piece)
-    else text = this.#streaming.decode(piece, STREAM)
+    if (BROWSER_SCRIPT || this.#ascii) text = ONE_SHOT.decode(piece)
+    else text = STREAMING.decode(piece, STREAM)
     this.#ascii = BROWSER_SCRIPT || text.length === piece.length
     this.#started = true
     this.#parser.feed(text)
@@ -176,6 +167,15 @@ export class EventStream {
   }
 }
 
+// § 9.2.5: "Streams must be decoded using the UTF-8 decode algorithm". `ignoreBOM` keeps a BOM
+// in the text so that the parser strips exactly one ("One leading U+FEFF BYTE ORDER MARK character
+// must be ignored if any are present"); a second one belongs to the first line.
+// Two decoders, for speed in Node: its one-shot decoding is several times faster for ASCII, its
+// streaming decoding (which a decoder, once used so, keeps for good) faster for other text; the
+// browser script uses the one-shot one only. A piece never ends inside a character, so both are
+// exact and hold nothing between calls: every source shares them.
+const ONE_SHOT = /* @__PURE__ */ new TextDecoder('utf-8', { ignoreBOM: true })
+const STREAMING = BROWSER_SCRIPT ? ONE_SHOT : /* @__PURE__ */ new TextDecoder('utf-8', { ignoreBOM: true })
 const STREAM: TextDecodeOptions = { stream: true }
 const EMPTY = new Uint8Array(0)
 const COMMENT = new Uint8Array([0x3a])
