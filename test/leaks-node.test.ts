@@ -15,7 +15,6 @@ import { join } from 'node:path'
 import { REPO_ROOT } from './helpers/bundle'
 import type { PhaseReport } from './helpers/leak-lab'
 
-
 interface LabReport {
   baseline: { heap: number; resources: Record<string, number> }
   cycles: PhaseReport & { sharedListeners: number; controlHeapGrowth: number }
@@ -71,10 +70,13 @@ describe('10,000 open/close cycles against a server that answers at once', () =>
     expect(report.cycles.reachable).toBe(0)
   })
 
-  test('do not grow the heap after gc more than plain fetch does: from the 2,000th to the 10,000th cycle, within 1 MiB of what 8,000 raw fetch cycles retain', () => {
-    // Under 132 bytes a cycle beyond the runtime's own fetch (which retains nothing on Node 20+,
-    // and about 150 bytes a cycle on Node 18).
-    expect(report.cycles.heapGrowth).toBeLessThan(Math.max(0, report.cycles.controlHeapGrowth) + MiB)
+  test('do not grow the heap after gc more than plain fetch does: from the 2,000th to the 10,000th cycle, within 4 MiB of what 8,000 raw fetch cycles retain', () => {
+    // Under 525 bytes a cycle beyond the runtime's own fetch. A leaked source with its options,
+    // stream and closures (several KB) would show as tens of MiB; whether sources are retained at
+    // all is checked exactly by the WeakRef test above. The margin is for Node 18, whose fetch
+    // retains about 150 bytes a cycle and whose heap after gc swings by ±2.5 MiB from run to run
+    // (the plain-fetch control swings as much); on Node 20+ both stay within a few hundred KiB.
+    expect(report.cycles.heapGrowth).toBeLessThan(Math.max(0, report.cycles.controlHeapGrowth) + 4 * MiB)
   })
 
   test('leave no listener on an AbortSignal the sources shared', () => {
