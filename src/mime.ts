@@ -1,3 +1,5 @@
+const EVENT_STREAM = 'text/event-stream'
+
 /** HTTP whitespace: tab, LF, CR, space (Fetch § HTTP whitespace). */
 const HTTP_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g
 
@@ -11,10 +13,12 @@ const ESSENCE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
  */
 export function isEventStreamContentType(headerValue: string | null): boolean {
   if (headerValue === null) return false
+  // What nearly every server sends, decided without parsing.
+  if (headerValue === EVENT_STREAM) return true
   let essence: string | undefined
   for (const value of headerValue.split(',')) {
     const candidate = value.split(';', 1)[0].replace(HTTP_WHITESPACE, '').toLowerCase()
     if (ESSENCE.test(candidate) && candidate !== '*/*') essence = candidate
   }
-  return essence === 'text/event-stream'
+  return essence === EVENT_STREAM
 }
