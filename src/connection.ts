@@ -75,6 +75,8 @@ export function connect(
     let bodyEnded = false
     if (readTimeout !== undefined) readTimer = unrefTimer(setTimeout(checkReadTimeout, readTimeout))
     try {
+      // A source closed before the attempt started calls no `headers` function and sends nothing.
+      signal.throwIfAborted()
       const init = await buildRequestInit(options.template, lastEventId, signal)
       signal.throwIfAborted()
       failing = 'network error'

@@ -34,6 +34,21 @@ describe('close() (HTML § 9.2.2): aborts the fetch, sets CLOSED, and nothing is
     expect(source.readyState).toBe(EventSource.CLOSED)
   })
 
+  test('right after construction: no request is sent and a headers function is never called', async () => {
+    server.route('/s', streamAndHold('data: x\n\n'))
+    let headerCalls = 0
+    const source = open('/s', {
+      headers: () => {
+        headerCalls++
+        return { authorization: 'Bearer t' }
+      },
+    })
+    source.close()
+    await settle(60)
+    expect(headerCalls).toBe(0)
+    expect(server.requests).toHaveLength(0)
+  })
+
   test('inside onopen: no message of the first chunk is dispatched', async () => {
     server.route('/s', streamAndHold('data: a\n\ndata: b\n\n'))
     const source = open('/s')
