@@ -8,11 +8,8 @@
  * with test/helpers/leak-lab.ts), so that gc() is available and jest's own handles do not count.
  */
 import { spawn } from 'node:child_process'
-import { buildSync } from 'esbuild'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { REPO_ROOT } from './helpers/bundle'
+import { bundleSourceForChild, REPO_ROOT } from './helpers/bundle'
 import type { PhaseReport } from './helpers/leak-lab'
 
 interface LabReport {
@@ -34,17 +31,7 @@ const MiB = 1024 * 1024
 let report: LabReport
 
 beforeAll(async () => {
-  const built = buildSync({
-    entryPoints: [join(__dirname, 'helpers', 'leak-lab.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node18',
-    external: ['cross-fetch'],
-    write: false,
-  })
-  const file = join(mkdtempSync(join(tmpdir(), 'iso-es-leaks-')), 'leak-lab.cjs')
-  writeFileSync(file, built.outputFiles[0].text)
+  const file = bundleSourceForChild(join(__dirname, 'helpers', 'leak-lab.ts'))
   const child = spawn(process.execPath, ['--expose-gc', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
