@@ -59,6 +59,8 @@ export function connect(
   const readEvents = async (body: unknown): Promise<boolean> => {
     let overflowed = false
     await readBody(body, (chunk) => {
+      // Nothing of a connection that the source ended (close(), reconnect()) is interpreted.
+      if (signal.aborted) return false
       if (readTimeout !== undefined) lastReadAt = Date.now()
       overflowed = !stream.feed(chunk)
       // A handler may have closed the source while this chunk's events were dispatched.

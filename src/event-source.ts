@@ -6,6 +6,7 @@ import { networkFailure, type FailureDetails } from './failure'
 import { MessageEventImpl } from './message-event'
 import { resolveOptions, type ResolvedOptions } from './options'
 import { BROWSER_SCRIPT } from './platform'
+import { ReconnectWait } from './reconnect-wait'
 import { parseRetryAfter } from './retry-after'
 import { clampDelay } from './timers'
 import type { ConnectionFailure, EventSourceInit } from './types'
@@ -73,8 +74,13 @@ export class EventSource extends EventTarget {
   #reconnectionTime: number
   /** The connection attempt under way, if any. */
   #attempt: Attempt | undefined
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined
-  /** Extension: consecutive failed attempts since the last healthy connection. */
+  /** The wait before the next attempt, made on the first reconnection. */
+  #wait: ReconnectWait | undefined
+  /**
+   * Extension: consecutive failed attempts since the last healthy connection. A connection that
+   * dispatched an event was healthy: it sets the count back to 0, so the failure that ends it is
+   * attempt 1 again.
+   */
   #failedAttempts = 0
   /** When the current connection was announced; undefined while there is none. */
   #openedAt: number | undefined
@@ -161,14 +167,37 @@ export class EventSource extends EventTarget {
    */
   close(): void {
     this.#readyState = CLOSED
+    this.#stopConnecting()
+    this.#options.signal?.removeEventListener('abort', this.#closeOnAbort)
+  }
+
+  /**
+   * Extension: ends the current connection — or the attempt under way, or the wait before the
+   * next one — and starts a new attempt at once, with the current last event ID and a fresh call
+   * of the `headers` function. Nothing failed, so no `error` event is fired and the count of
+   * failed attempts does not grow; `readyState` becomes `CONNECTING`, and `open` follows once the
+   * new connection is announced. Events of the connection it ends that were not dispatched yet
+   * are dropped (the server sends them again after the last event ID). Does nothing once the
+   * source is `CLOSED`.
+   *
+   * @example
+   * // the app learned that the token changed, or that the network is back
+   * source.reconnect()
+   */
+  reconnect(): void {
+    if (this.#readyState === CLOSED) return
+    this.#stopConnecting()
+    this.#readyState = CONNECTING
+    void this.#connect()
+  }
+
+  /** Aborts the attempt under way and ends the wait before the next one. */
+  #stopConnecting(): void {
     const attempt = this.#attempt
     this.#attempt = undefined
+    this.#openedAt = undefined
     attempt?.abort()
-    if (this.#reconnectTimer !== undefined) {
-      clearTimeout(this.#reconnectTimer)
-      this.#reconnectTimer = undefined
-    }
-    this.#options.signal?.removeEventListener('abort', this.#closeOnAbort)
+    this.#wait?.cancel()
   }
 
   /** Starts a connection attempt (constructor step 15, reestablish step 5) and handles how it ends. */
@@ -203,8 +232,11 @@ export class EventSource extends EventTarget {
   readonly #dispatchMessage = (message: EventSourceMessage): void => {
     // Step 9: "Queue a task which, if the readyState attribute is set to a value other than
     // CLOSED, dispatches the newly created event at the EventSource object." A handler may have
-    // closed the source while earlier events of the same chunk were dispatched.
-    if (this.#readyState === CLOSED) return
+    // closed the source while earlier events of the same chunk were dispatched, or called
+    // reconnect(), which ends this connection (readyState CONNECTING): the rest is not dispatched.
+    if (this.#readyState !== OPEN) return
+    // Extension: an event shows the connection is healthy (see #failedAttempts).
+    this.#failedAttempts = 0
     // Steps 4–8: a MessageEvent whose type is the event type buffer, or `message`; data with its
     // trailing LF removed (the parser joins data lines with LF); origin of the final URL; the
     // last event ID string of the event source. The init dictionary is read in the constructor,
@@ -225,12 +257,13 @@ export class EventSource extends EventTarget {
    * not; an empty `id:` resets it to the empty string.
    */
   readonly #setLastEventId = (id: string): void => {
-    this.#lastEventId = id
+    // Not from the rest of a connection that close() or reconnect() ended (see #dispatchMessage).
+    if (this.#readyState === OPEN) this.#lastEventId = id
   }
 
   /** § 9.2.6 `retry` field: "set the event stream's reconnection time to that integer." */
   readonly #setReconnectionTime = (ms: number): void => {
-    this.#reconnectionTime = ms
+    if (this.#readyState === OPEN) this.#reconnectionTime = ms
   }
 
   readonly #closeOnAbort = (): void => {
@@ -269,16 +302,16 @@ export class EventSource extends EventTarget {
     // error at the EventSource object."
     this.#readyState = CONNECTING
     this.dispatchEvent(new EventSourceErrorEvent(failure, delay))
-    // An error handler may have closed the source.
-    if (this.#readyState !== CONNECTING) return
+    // An error handler may have closed the source, or called reconnect().
+    if (this.#readyState !== CONNECTING || this.#attempt) return
     // Steps 3–4: "Wait a delay equal to the reconnection time of the event source. Optionally,
-    // wait some more." (the backoff strategy).
-    this.#reconnectTimer = setTimeout(this.#reconnect, delay)
+    // wait some more." (the backoff strategy, and network-aware waits: see ReconnectWait).
+    this.#wait ??= new ReconnectWait(this.#reconnect, this.#options.networkAware)
+    this.#wait.start(delay, this.#reconnectionTime)
   }
 
   /** § 9.2.3 "reestablish the connection", step 5. */
   readonly #reconnect = (): void => {
-    this.#reconnectTimer = undefined
     // Step 5.1: "If the EventSource object's readyState attribute is not set to CONNECTING, then return."
     if (this.#readyState !== CONNECTING) return
     // Steps 5.2–5.4: fetch the original request again, with Last-Event-ID (see request.ts).
@@ -316,8 +349,9 @@ export class EventSource extends EventTarget {
   }
 
   /**
-   * Extension: counts this failure among the consecutive failed attempts; a connection that had
-   * stayed open for `resetAfter` ms was healthy, so the count starts over.
+   * Extension: counts this failure among the consecutive failed attempts. A connection that had
+   * stayed open for `resetAfter` ms was healthy too (one that dispatched an event already set the
+   * count back, see #dispatchMessage), so the count starts over.
    */
   #countFailedAttempt(): number {
     const healthy = this.#openedAt !== undefined && Date.now() - this.#openedAt >= this.#options.resetAfter

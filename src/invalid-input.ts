@@ -42,6 +42,12 @@ export function checkNumber(
   return value
 }
 
+/** An optional boolean. */
+export function checkBoolean(name: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') invalid(name, 'a boolean', value)
+  return value
+}
+
 /** An optional function. */
 export function checkFunction<T>(name: string, value: T | undefined, api?: string): T | undefined {
   if (value !== undefined && typeof value !== 'function') invalid(name, 'a function', value, TypeError, api)

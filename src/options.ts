@@ -2,7 +2,7 @@ import { exponentialBackoff } from './backoff'
 import { DEFAULT_MAX_EVENT_SIZE, DEFAULT_RESET_AFTER_MS, DEFAULT_RETRY_DELAY_MS, MAX_TIMER_DELAY_MS } from './defaults'
 import { retriesByDefault } from './failure'
 import { resolveFetch } from './fetch'
-import { checkFunction, checkNumber, invalid, show } from './invalid-input'
+import { checkBoolean, checkFunction, checkNumber, invalid, show } from './invalid-input'
 import { mergeHeaders, type RequestTemplate } from './request'
 import type { BackoffStrategy, ConnectionFailure, EventSourceInit, FetchLike, HeadersInitLike, RequestBody } from './types'
 
@@ -19,6 +19,7 @@ export interface ResolvedOptions {
   shouldRetry: (failure: ConnectionFailure) => boolean
   signal: AbortSignal | undefined
   maxEventSize: number
+  networkAware: boolean
 }
 
 /**
@@ -61,6 +62,7 @@ export function resolveOptions(init: EventSourceInit | null | undefined): Resolv
     shouldRetry: checkFunction('shouldRetry', read('shouldRetry')) ?? retriesByDefault,
     signal: checkSignal(read('signal')),
     maxEventSize: checkNumber('maxEventSize', read('maxEventSize'), 1) ?? DEFAULT_MAX_EVENT_SIZE,
+    networkAware: checkBoolean('networkAware', read('networkAware')) ?? true,
   }
 }
 

@@ -71,7 +71,10 @@ export interface ConnectionFailure {
   readonly message: string
   /** The underlying error, for `network` failures (and whatever the transport threw). */
   readonly cause: unknown
-  /** How many consecutive attempts have failed since the last healthy connection, this one included (starts at 1). */
+  /**
+   * How many consecutive attempts have failed since the last healthy connection (one that
+   * delivered an event, or stayed open for `resetAfter`), this one included (starts at 1).
+   */
   readonly attempt: number
 }
 
@@ -154,16 +157,32 @@ export interface EventSourceInit {
   /**
    * Extension: how long to wait before each reconnection, given the count of consecutive failed
    * attempts. Whatever it returns, the source never waits less than the reconnection time.
+   *
+   * A connection that delivered at least one event was healthy: the failure that ends it counts
+   * as attempt 1, so servers and proxies that end every response after a while get the plain
+   * reconnection time, as with the native EventSource. Only attempts that deliver no event (a
+   * server that is down, refuses, or accepts and ends without an event) back off further.
    * @default exponentialBackoff() — doubling from the reconnection time up to 30 s, with up to 50% jitter
    */
   backoff?: BackoffStrategy
 
   /**
    * Extension: once a connection has stayed open this many ms, the count of failed attempts
-   * starts over.
+   * starts over, even if it delivered no event (only comments, or nothing). A connection that
+   * delivered an event resets the count anyway.
    * @default 60000
    */
   resetAfter?: number
+
+  /**
+   * Extension, for browsers and workers: reconnection waits follow the network. While
+   * `navigator.onLine` is false, no attempt is made (it would fail and only grow the backoff);
+   * when the `online` event fires, or a hidden page becomes visible again, a source waiting to
+   * reconnect connects at once — but never sooner than the reconnection time after the failure.
+   * Listeners are on the global scope only while the source waits. No effect in Node, Deno and Bun.
+   * @default true
+   */
+  networkAware?: boolean
 
   /**
    * Extension: drop and reestablish the connection when no byte (comments included) has arrived
