@@ -60,7 +60,7 @@ const built = buildSync({
 const bundle = join(mkdtempSync(join(tmpdir(), 'iso-es-soak-')), 'soak-bundle.cjs')
 writeFileSync(bundle, built.outputFiles[0].text)
 const lib = createRequire(join(root, 'package.json'))(bundle)
-const { EventSource, exponentialBackoff, startFaultServer, numberedEvent, numberedData, numberedType, seededRandom } = lib
+const { EventSource, startFaultServer, numberedEvent, numberedData, numberedType, seededRandom } = lib
 
 const random = seededRandom(seed)
 const pick = (weights) => {
@@ -214,7 +214,6 @@ const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 const source = new EventSource(server.url('/soak'), {
   readTimeout: READ_TIMEOUT,
   maxEventSize: MAX_EVENT_SIZE,
-  backoff: exponentialBackoff({ max: 100 }),
   // Retry whatever happens: the soak is about surviving, not about the default policy.
   shouldRetry: () => true,
 })
