@@ -14,9 +14,10 @@ interface NodeByteStream extends AsyncIterable<Uint8Array> {
 }
 
 /**
- * Called for every chunk of the body; returns false to stop reading (the body is then cancelled).
+ * Called for every chunk of the body; returns false to stop reading (the body is then cancelled),
+ * true to read on, or a promise of either to read on only once it settles (backpressure).
  */
-export type ChunkHandler = (chunk: Uint8Array) => boolean
+export type ChunkHandler = (chunk: Uint8Array) => boolean | Promise<boolean>
 
 /**
  * Reads a response body, whichever kind it is, to its end or until `onChunk` returns false.
@@ -39,7 +40,11 @@ async function readWebStream(body: WebByteStream, onChunk: ChunkHandler): Promis
   for (;;) {
     const { done, value } = await reader.read()
     if (done) return
-    if (value !== undefined && !onChunk(value)) {
+    if (value === undefined) continue
+    let readOn = onChunk(value)
+    // Awaited only when the handler asked to wait: no extra tick per chunk otherwise.
+    if (typeof readOn !== 'boolean') readOn = await readOn
+    if (!readOn) {
       // Give the socket back: a body we stop reading must not keep the connection busy.
       reader.cancel().catch(ignore)
       return
@@ -50,7 +55,9 @@ async function readWebStream(body: WebByteStream, onChunk: ChunkHandler): Promis
 async function readNodeStream(body: NodeByteStream, onChunk: ChunkHandler): Promise<void> {
   // Leaving a for-await loop early destroys the stream, which releases the socket.
   for await (const chunk of body) {
-    if (!onChunk(chunk)) return
+    let readOn = onChunk(chunk)
+    if (typeof readOn !== 'boolean') readOn = await readOn
+    if (!readOn) return
   }
 }
 

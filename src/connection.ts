@@ -1,6 +1,7 @@
 import { discardBody, readBody } from './body-reader'
 import type { EventStream } from './event-stream'
 import { contentTypeFailure, failure, httpFailure, networkFailure, type FailureDetails } from './failure'
+import type { FlowControl } from './flow-control'
 import { isEventStreamContentType } from './mime'
 import type { ResolvedOptions } from './options'
 import { buildRequestInit } from './request'
@@ -26,12 +27,14 @@ export interface Attempt {
  *
  * @param lastEventId - the source's last event ID string when the attempt starts.
  * @param stream - the source's event stream, which the body is fed into.
+ * @param flow - the source's consumers: while they hold it, no more of the body is read.
  */
 export function connect(
   options: ResolvedOptions,
   url: string,
   lastEventId: string,
   stream: EventStream,
+  flow: FlowControl,
   announce: (origin: string) => void,
 ): Attempt {
   const { fetch, readTimeout } = options
@@ -44,9 +47,11 @@ export function connect(
   /**
    * Extension: drops the attempt once no byte has arrived for `readTimeout` ms. Rather than
    * re-arming a timer for every chunk, chunks record when they came and the timer, when it fires,
-   * re-arms itself for the time that is left.
+   * re-arms itself for the time that is left. While consumers hold the flow, nothing is read on
+   * purpose: that time does not count.
    */
   const checkReadTimeout = (): void => {
+    if (flow.paused) lastReadAt = Date.now()
     const left = lastReadAt + readTimeout! - Date.now()
     if (left > 0) readTimer = unrefTimer(setTimeout(checkReadTimeout, left))
     else {
@@ -64,11 +69,28 @@ export function connect(
       if (readTimeout !== undefined) lastReadAt = Date.now()
       overflowed = !stream.feed(chunk)
       // A handler may have closed the source while this chunk's events were dispatched.
-      return !overflowed && !signal.aborted
+      if (overflowed || signal.aborted) return false
+      // Extension: backpressure. Consumers that fell behind hold the flow: read on once they caught up.
+      const flowing = flow.whenFlowing()
+      return flowing ? resumeReading(flowing) : true
     })
     signal.throwIfAborted()
     return overflowed
   }
+
+  /** Resolves whether to read on once the flow resumes, or at once when the attempt is aborted. */
+  const resumeReading = (flowing: Promise<void>): Promise<boolean> =>
+    new Promise<void>((resolve) => {
+      const stop = (): void => resolve()
+      signal.addEventListener('abort', stop, { once: true })
+      flowing.then(() => {
+        signal.removeEventListener('abort', stop)
+        resolve()
+      })
+    }).then(() => {
+      lastReadAt = Date.now()
+      return !signal.aborted
+    })
 
   const run = async (): Promise<FailureDetails | undefined> => {
     let fetched: unknown

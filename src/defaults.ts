@@ -21,5 +21,8 @@ export const DEFAULT_RESET_AFTER_MS = 60_000
 /** Extension: the most characters one event or one line may hold (16 MiB). */
 export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
+/** Extension: how many events an async iterator lets wait before the source stops reading. */
+export const DEFAULT_HIGH_WATER_MARK = 64
+
 /** The longest delay `setTimeout` accepts; a longer one fires at once. */
 export const MAX_TIMER_DELAY_MS = 2_147_483_647

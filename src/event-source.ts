@@ -1,8 +1,10 @@
 import type { EventSourceMessage } from 'eventsource-parser'
 import { connect, type Attempt } from './connection'
 import { EventSourceErrorEvent } from './error-event'
+import { EventIterator, type EventIteratorOptions } from './event-iterator'
 import { EventStream } from './event-stream'
 import { networkFailure, type FailureDetails } from './failure'
+import { FlowControl } from './flow-control'
 import { MessageEventImpl } from './message-event'
 import { resolveOptions, type ResolvedOptions } from './options'
 import { BROWSER_SCRIPT } from './platform'
@@ -84,6 +86,10 @@ export class EventSource extends EventTarget {
   #failedAttempts = 0
   /** When the current connection was announced; undefined while there is none. */
   #openedAt: number | undefined
+  /** Extension: the async iterators reading this source's events, if any. */
+  #iterators: Set<EventIterator> | undefined
+  /** Extension: lets iterators that fall behind pause the reading of the body. */
+  readonly #flow = new FlowControl()
   /** The event handler attributes' values (HTML § 8.1.8.1), by event type. */
   readonly #handlers: Partial<Record<HandlerType, Handler<Event>>> = {}
 
@@ -104,7 +110,12 @@ export class EventSource extends EventTarget {
     this.#lastEventId = this.#options.lastEventId
     this.#reconnectionTime = this.#options.retryDelay
     this.#stream = new EventStream(
-      { onEvent: this.#dispatchMessage, onId: this.#setLastEventId, onRetry: this.#setReconnectionTime },
+      {
+        onEvent: this.#dispatchMessage,
+        onId: this.#setLastEventId,
+        onRetry: this.#setReconnectionTime,
+        onComment: this.#options.onComment && this.#reportComment,
+      },
       this.#options.maxEventSize,
     )
     const { signal } = this.#options
@@ -169,6 +180,50 @@ export class EventSource extends EventTarget {
     this.#readyState = CLOSED
     this.#stopConnecting()
     this.#options.signal?.removeEventListener('abort', this.#closeOnAbort)
+    this.#finishIterators(undefined)
+  }
+
+  /**
+   * Extension: the source's message events, of every type, as an async iterator — the same
+   * `MessageEvent`s listeners get, in order, from now on (none is replayed). Listeners and handlers
+   * keep working beside it.
+   *
+   * - Leaving the loop (`break`, `return`, a throw in its body) closes the source.
+   * - `close()` (or the `signal`) ends the loop once the events already waiting were taken.
+   * - When the connection fails for good, the loop throws a {@link ConnectionFailureError} with the
+   *   failure's `kind`, `status` and `message` (a stream the server ended and that was not to be
+   *   resumed, `kind: 'end'`, just ends the loop). Reconnections are invisible to the loop.
+   * - Backpressure: while `highWaterMark` events wait for the loop, the source reads no more of the
+   *   response, so the server is held back (and a read timeout does not count that time).
+   *
+   * @example
+   * for await (const event of source.events({ types: ['update'], highWaterMark: 16 })) {
+   *   await save(JSON.parse(event.data)) // a slow consumer slows the stream down
+   * }
+   */
+  events(options?: EventIteratorOptions): AsyncIterableIterator<MessageEvent> {
+    const iterator = new EventIterator(this.#flow, this.#leaveIteration, options)
+    if (this.#readyState === CLOSED) iterator.finish()
+    else (this.#iterators ??= new Set()).add(iterator)
+    return iterator
+  }
+
+  /** Extension: `for await (const event of source)`: every message event, see {@link EventSource.events}. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<MessageEvent> {
+    return this.events()
+  }
+
+  /** A consumer left its loop: the source closes. */
+  readonly #leaveIteration = (iterator: EventIterator): void => {
+    this.#iterators?.delete(iterator)
+    this.close()
+  }
+
+  /** Ends every loop over the source's events, with the failure that closed it if one did. */
+  #finishIterators(failure: ConnectionFailure | undefined): void {
+    const iterators = this.#iterators
+    this.#iterators = undefined
+    iterators?.forEach((iterator) => iterator.finish(failure))
   }
 
   /**
@@ -202,7 +257,7 @@ export class EventSource extends EventTarget {
 
   /** Starts a connection attempt (constructor step 15, reestablish step 5) and handles how it ends. */
   async #connect(): Promise<void> {
-    const attempt = connect(this.#options, this.#url, this.#lastEventId, this.#stream, this.#announce)
+    const attempt = connect(this.#options, this.#url, this.#lastEventId, this.#stream, this.#flow, this.#announce)
     this.#attempt = attempt
     let failure: FailureDetails | undefined
     try {
@@ -247,6 +302,19 @@ export class EventSource extends EventTarget {
     const event = new MessageEventImpl(message.event || 'message', init)
     init.data = ''
     this.dispatchEvent(event)
+    // Extension: async iterators get the event too.
+    if (this.#iterators) for (const iterator of this.#iterators) iterator.push(event)
+  }
+
+  /** Extension: `onComment`, called for each comment line, in stream order with the events. */
+  readonly #reportComment = (text: string): void => {
+    if (this.#readyState !== OPEN) return
+    try {
+      this.#options.onComment!(text)
+    } catch (error) {
+      // As an exception in an event listener: reported, and the stream goes on.
+      reportLater(error)
+    }
   }
 
   readonly #messageInit = { data: '', origin: '', lastEventId: '' }
@@ -323,6 +391,7 @@ export class EventSource extends EventTarget {
     // "If the readyState attribute is set to a value other than CLOSED, then set the readyState
     // attribute to CLOSED and fire an event named error at the EventSource object. Once the user
     // agent has failed the connection, it does not attempt to reconnect."
+    this.#finishIterators(failure)
     this.close()
     this.dispatchEvent(new EventSourceErrorEvent(failure, undefined))
   }
@@ -415,6 +484,13 @@ function defineReadyStateConstants(target: typeof EventSource): true {
   Object.defineProperties(target, constants)
   Object.defineProperties(target.prototype, { ...constants, [Symbol.toStringTag]: { value: 'EventSource', configurable: true } })
   return true
+}
+
+/** Reports an exception of user code the way an event listener's is (uncaught, but later). */
+function reportLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error
+  })
 }
 
 function isHttpUrl(url: string): boolean {

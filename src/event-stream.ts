@@ -9,6 +9,8 @@ export interface EventStreamHandlers {
   onId(id: string): void
   /** A valid `retry:` field: the new reconnection time in ms. */
   onRetry(ms: number): void
+  /** Extension: a comment line's text after the colon (and one space); given only when wanted. */
+  onComment?: (text: string) => void
 }
 
 const LF = 10
@@ -42,6 +44,8 @@ export class EventStream {
   /** Whether the parser got anything since `reset()` (a leading BOM is still to come if not). */
   #started = false
   #overflowed = false
+  /** The next comment the parser reports is what is left of a dropped line: it is not reported. */
+  #droppedLine = false
 
   constructor(handlers: EventStreamHandlers, maxEventSize: number) {
     this.#maxEventSize = maxEventSize
@@ -60,6 +64,13 @@ export class EventStream {
       onRetry: (ms) => {
         if (!this.#overflowed) handlers.onRetry(ms)
       },
+      // Only when wanted: without it the parser skips comment lines without slicing them.
+      onComment:
+        handlers.onComment &&
+        ((text) => {
+          if (this.#droppedLine) this.#droppedLine = false
+          else if (!this.#overflowed) handlers.onComment!(text)
+        }),
       // The parser bounds the data of the event being built; `#hold` bounds the line still arriving.
       maxBufferSize: maxEventSize,
       onError: (error: ParseError) => {
@@ -76,6 +87,7 @@ export class EventStream {
     this.#clearPending()
     this.#started = false
     this.#overflowed = false
+    this.#droppedLine = false
   }
 
   /**
@@ -90,6 +102,7 @@ export class EventStream {
       // that only its bytes are copied, not the chunk's.
       start = firstLineEnd(bytes) + 1
       // A discarded line keeps only the ':' that makes it a comment, and gets just its line end.
+      this.#droppedLine = this.#discarding
       this.#append(bytes.subarray(this.#discarding ? start - 1 : 0, start))
       this.#parse(this.#pending.subarray(0, this.#pendingLength))
       this.#clearPending()

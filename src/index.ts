@@ -2,6 +2,7 @@ export { EventSource } from './event-source'
 export type { EventSourceEventMap, EventSourceShape } from './event-source'
 export { EventSourceErrorEvent } from './error-event'
 export { exponentialBackoff, constantBackoff } from './backoff'
+export type { ConnectionFailureError, EventIteratorOptions } from './event-iterator'
 export type { ExponentialBackoffOptions } from './backoff'
 export type {
   BackoffStrategy,

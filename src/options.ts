@@ -20,6 +20,7 @@ export interface ResolvedOptions {
   signal: AbortSignal | undefined
   maxEventSize: number
   networkAware: boolean
+  onComment: ((text: string) => void) | undefined
 }
 
 /**
@@ -63,6 +64,7 @@ export function resolveOptions(init: EventSourceInit | null | undefined): Resolv
     signal: checkSignal(read('signal')),
     maxEventSize: checkNumber('maxEventSize', read('maxEventSize'), 1) ?? DEFAULT_MAX_EVENT_SIZE,
     networkAware: checkBoolean('networkAware', read('networkAware')) ?? true,
+    onComment: checkFunction('onComment', read('onComment')),
   }
 }
 

@@ -185,6 +185,14 @@ export interface EventSourceInit {
   networkAware?: boolean
 
   /**
+   * Extension: called with the text of each comment line (after the colon, and one space if there
+   * is one), in stream order with the events: heartbeats and server diagnostics. An exception it
+   * throws is reported as an event listener's would be, and the stream goes on.
+   * @example { onComment: (text) => console.debug('server says', text) }
+   */
+  onComment?: (comment: string) => void
+
+  /**
    * Extension: drop and reestablish the connection when no byte (comments included) has arrived
    * for this many ms. Have the server send a comment line (`:\n`) every ~15 s as a heartbeat.
    * @default undefined (no read timeout)

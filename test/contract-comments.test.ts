@@ -1,8 +1,8 @@
 /**
  * LaunchDarkly's SSE contract tests, "comments" (ssetests/tests_comments.go), restated against our
  * EventSource and a hand-fed loopback stream. Their tests need the "comments" capability: the
- * client hands each comment's text to the caller. We follow the WHATWG API, which has no comment
- * events, so their "the comment is delivered" expectations are left out; what remains is that a
+ * client hands each comment's text to the caller: ours does with the `onComment` option, and those
+ * expectations are in test/comments.test.ts. Here, without `onComment`, as the WHATWG API: a
  * comment is ignored, dispatches nothing, and does not disturb the events around it. Comments do
  * count as traffic for `readTimeout` (our heartbeat rule), which is tested at the end.
  */

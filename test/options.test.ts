@@ -38,8 +38,12 @@ describe('extension: options are checked at construction, and the error names th
     expect(() => open({ [name]: value })).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringContaining(`\`${name}\``) }))
   })
 
-  test.each(['backoff', 'shouldRetry', 'fetch'])('a non-function %s throws a TypeError naming it', (name) => {
+  test.each(['backoff', 'shouldRetry', 'fetch', 'onComment'])('a non-function %s throws a TypeError naming it', (name) => {
     expect(() => open({ [name]: 42 })).toThrow(new RegExp(`\`${name}\` must be a function`))
+  })
+
+  test('a non-boolean networkAware throws a TypeError naming it', () => {
+    expect(() => open({ networkAware: 1 })).toThrow(/`networkAware` must be a boolean/)
   })
 
   test('headers of a wrong type throw a TypeError naming `headers`', () => {

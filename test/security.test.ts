@@ -178,7 +178,7 @@ describe('hostile options do not crash the class', () => {
     })
   })
 
-  const names = ['withCredentials', 'headers', 'method', 'body', 'fetch', 'lastEventId', 'retryDelay', 'backoff', 'resetAfter', 'readTimeout', 'shouldRetry', 'signal', 'maxEventSize']
+  const names = ['withCredentials', 'headers', 'method', 'body', 'fetch', 'lastEventId', 'retryDelay', 'backoff', 'resetAfter', 'readTimeout', 'shouldRetry', 'signal', 'maxEventSize', 'networkAware', 'onComment']
 
   test.each(names)('a getter for `%s` that throws makes the constructor throw a TypeError naming it, and sends nothing', async (name) => {
     server.route('/getter', stream('data: x\n\n', { then: 'hold' }))

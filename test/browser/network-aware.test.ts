@@ -6,20 +6,15 @@
  * Playwright's `context.setOffline`, which Chromium reports through `navigator.onLine` and
  * `online`/`offline` events and by failing every request.
  */
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
 import { settle, waitFor } from '../helpers/recorder'
-import { startServer, startStream, type TestServer } from '../helpers/server'
-import { launchChromium, type RunningChromium } from './chromium'
-
-const script = path.resolve(__dirname, '..', '..', 'dist', 'eventsource.min.js')
+import { startStream } from '../helpers/server'
+import { useScriptPage } from './script-page'
 
 /**
- * The page: our EventSource, and a count of the `online`/`visibilitychange` listeners it holds on
- * the window and the document (wrapping add/removeEventListener before the script loads).
+ * Before our script: a count of the \`online\`/\`visibilitychange\` listeners on the window and the
+ * document (wrapping add/removeEventListener), and helpers to open a source and fake visibility.
  */
-const page = `<!doctype html><html><head><meta charset="utf-8"><script>
+const head = `<script>
   window.listeners = { online: 0, visibilitychange: 0 }
   for (const target of [window, document]) {
     const add = target.addEventListener, remove = target.removeEventListener
@@ -50,38 +45,9 @@ const page = `<!doctype html><html><head><meta charset="utf-8"><script>
     Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true })
     document.dispatchEvent(new Event('visibilitychange'))
   }
-</script><script src="/dist/eventsource.min.js"></script></head><body></body></html>`
+</script>`
 
-let server: TestServer
-let chromium: RunningChromium
-let context: BrowserContext
-let tab: Page
-
-beforeAll(async () => {
-  server = await startServer({
-    '/page.html': (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end(page),
-    '/dist/eventsource.min.js': (_req, res) =>
-      void res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(script)),
-  })
-  chromium = await launchChromium()
-  context = chromium.context
-}, 60_000)
-
-afterAll(async () => {
-  await chromium?.close()
-  await server?.close()
-})
-
-beforeEach(async () => {
-  tab = await context.newPage()
-  await tab.goto(server.url('/page.html'))
-})
-
-afterEach(async () => {
-  await tab.evaluate(() => (window as unknown as { source?: { close(): void } }).source?.close())
-  await context.setOffline(false)
-  await tab.close()
-})
+const harness = useScriptPage(head)
 
 interface LogEntry {
   type: string
@@ -90,11 +56,11 @@ interface LogEntry {
   retryDelay?: number
   at: number
 }
-const log = (): Promise<LogEntry[]> => tab.evaluate(() => (window as unknown as { log: LogEntry[] }).log)
+const log = (): Promise<LogEntry[]> => harness.page.evaluate(() => (window as unknown as { log: LogEntry[] }).log)
 const listeners = (): Promise<{ online: number; visibilitychange: number }> =>
-  tab.evaluate(() => (window as unknown as { listeners: { online: number; visibilitychange: number } }).listeners)
+  harness.page.evaluate(() => (window as unknown as { listeners: { online: number; visibilitychange: number } }).listeners)
 const openSource = (url: string, init: Record<string, unknown> = {}) =>
-  tab.evaluate(([url, init]) => (window as unknown as { openSource(u: string, i: object): void }).openSource(url, init), [url, init] as const)
+  harness.page.evaluate(([url, init]) => (window as unknown as { openSource(u: string, i: object): void }).openSource(url, init), [url, init] as const)
 /** Polls the page's log until `condition` holds. */
 async function waitForLog(condition: (entries: LogEntry[]) => boolean, message: string): Promise<LogEntry[]> {
   let entries: LogEntry[] = []
@@ -108,29 +74,29 @@ async function waitForLog(condition: (entries: LogEntry[]) => boolean, message: 
 const errors = (entries: LogEntry[]) => entries.filter((entry) => entry.type === 'error')
 
 function streamRoute(path: string): void {
-  server.route(path, (_req, res) => void startStream(res).write('data: hello\n\n'))
+  harness.server.route(path, (_req, res) => void startStream(res).write('data: hello\n\n'))
 }
 
 describe('extension: networkAware (Chromium)', () => {
   test('offline: a source whose wait is over makes no attempt until the network is back, then connects at once', async () => {
     streamRoute('/offline')
-    await context.setOffline(true)
-    await openSource(server.url('/offline'), { retryDelay: 100 })
+    await harness.context.setOffline(true)
+    await openSource(harness.server.url('/offline'), { retryDelay: 100 })
     // The first attempt fails (offline), then the source waits for `online` instead of retrying.
     await waitForLog((entries) => errors(entries).length === 1, 'the first error')
     await settle(800) // several reconnection times
     expect(errors(await log())).toHaveLength(1)
-    expect(server.requestsTo('/offline')).toHaveLength(0)
-    await context.setOffline(false)
+    expect(harness.server.requestsTo('/offline')).toHaveLength(0)
+    await harness.context.setOffline(false)
     const entries = await waitForLog((entries) => entries.some((entry) => entry.type === 'message'), 'the message after going online')
     expect(entries.map((entry) => entry.type)).toEqual(['error', 'open', 'message'])
-    expect(server.requestsTo('/offline')).toHaveLength(1)
+    expect(harness.server.requestsTo('/offline')).toHaveLength(1)
   })
 
   test('networkAware: false keeps retrying on the plain waits while offline (each attempt fails and the backoff grows)', async () => {
     streamRoute('/plain')
-    await context.setOffline(true)
-    await openSource(server.url('/plain'), { retryDelay: 50, networkAware: false })
+    await harness.context.setOffline(true)
+    await openSource(harness.server.url('/plain'), { retryDelay: 50, networkAware: false })
     const entries = await waitForLog((entries) => errors(entries).length >= 3, 'three errors')
     expect(errors(entries).map((entry) => entry.attempt).slice(0, 3)).toEqual([1, 2, 3])
     expect(await listeners()).toEqual({ online: 0, visibilitychange: 0 })
@@ -138,46 +104,46 @@ describe('extension: networkAware (Chromium)', () => {
 
   test('a long backoff wait is cut short by the online event', async () => {
     streamRoute('/long')
-    await context.setOffline(true)
-    await openSource(server.url('/long'), { retryDelay: 50, backoffMs: 60_000 })
+    await harness.context.setOffline(true)
+    await openSource(harness.server.url('/long'), { retryDelay: 50, backoffMs: 60_000 })
     const [error] = errors(await waitForLog((entries) => errors(entries).length === 1, 'the first error'))
     expect(error.retryDelay).toBe(60_000)
     await settle(100) // past the reconnection time
-    await context.setOffline(false)
-    await waitFor(() => server.requestsTo('/long').length === 1, { timeoutMs: 5000, message: 'a request after online' })
+    await harness.context.setOffline(false)
+    await waitFor(() => harness.server.requestsTo('/long').length === 1, { timeoutMs: 5000, message: 'a request after online' })
   })
 
   test('with networkAware: false, online does not cut a backoff wait short', async () => {
     streamRoute('/long-plain')
-    await context.setOffline(true)
-    await openSource(server.url('/long-plain'), { retryDelay: 50, backoffMs: 60_000, networkAware: false })
+    await harness.context.setOffline(true)
+    await openSource(harness.server.url('/long-plain'), { retryDelay: 50, backoffMs: 60_000, networkAware: false })
     await waitForLog((entries) => errors(entries).length === 1, 'the first error')
-    await context.setOffline(false)
+    await harness.context.setOffline(false)
     await settle(500)
-    expect(server.requestsTo('/long-plain')).toHaveLength(0)
+    expect(harness.server.requestsTo('/long-plain')).toHaveLength(0)
   })
 
   test('a page becoming visible again cuts a backoff wait short', async () => {
-    server.route('/visible', (_req, res, request) => {
+    harness.server.route('/visible', (_req, res, request) => {
       if (request.attempt === 0) res.writeHead(503).end()
       else startStream(res).write('data: back\n\n')
     })
-    await openSource(server.url('/visible'), { retryDelay: 50, backoffMs: 60_000, retryAll: true })
+    await openSource(harness.server.url('/visible'), { retryDelay: 50, backoffMs: 60_000, retryAll: true })
     await waitForLog((entries) => errors(entries).length === 1, 'the first error')
     await settle(100)
-    await tab.evaluate(() => (window as unknown as { becomeVisible(): void }).becomeVisible())
+    await harness.page.evaluate(() => (window as unknown as { becomeVisible(): void }).becomeVisible())
     await waitForLog((entries) => entries.some((entry) => entry.type === 'message'), 'the message after becoming visible')
-    expect(server.requestsTo('/visible')).toHaveLength(2)
+    expect(harness.server.requestsTo('/visible')).toHaveLength(2)
   })
 
   test('never sooner than the reconnection time after the failure, even when online fires at once', async () => {
-    server.route('/floor', (_req, res, request) => {
+    harness.server.route('/floor', (_req, res, request) => {
       if (request.attempt === 0) startStream(res).end('retry: 1000\ndata: first\n\n')
       else startStream(res).write('data: second\n\n')
     })
-    await openSource(server.url('/floor'), { backoffMs: 60_000 })
+    await openSource(harness.server.url('/floor'), { backoffMs: 60_000 })
     await waitForLog((entries) => errors(entries).length === 1, 'the end of the first response')
-    await tab.evaluate(() => window.dispatchEvent(new Event('online')))
+    await harness.page.evaluate(() => window.dispatchEvent(new Event('online')))
     const entries = await waitForLog((entries) => entries.filter((e) => e.type === 'message').length === 2, 'the second message')
     const failedAt = errors(entries)[0].at
     const reopenedAt = entries.filter((entry) => entry.type === 'open')[1].at
@@ -187,21 +153,21 @@ describe('extension: networkAware (Chromium)', () => {
 
   test('listeners are on the window only while a source waits, and close() removes them', async () => {
     // Answered late, so that the source is seen connecting first.
-    server.route('/listeners', (_req, res) => void setTimeout(() => res.writeHead(503).end(), 300))
-    await openSource(server.url('/listeners'), { retryDelay: 50, backoffMs: 60_000, retryAll: true })
+    harness.server.route('/listeners', (_req, res) => void setTimeout(() => res.writeHead(503).end(), 300))
+    await openSource(harness.server.url('/listeners'), { retryDelay: 50, backoffMs: 60_000, retryAll: true })
     expect(await listeners()).toEqual({ online: 0, visibilitychange: 0 })
     await waitForLog((entries) => errors(entries).length === 1, 'the first error')
     expect(await listeners()).toEqual({ online: 1, visibilitychange: 1 })
-    await tab.evaluate(() => (window as unknown as { source: { close(): void } }).source.close())
+    await harness.page.evaluate(() => (window as unknown as { source: { close(): void } }).source.close())
     expect(await listeners()).toEqual({ online: 0, visibilitychange: 0 })
   })
 
   test('listeners are removed when the wait ends and the source connects', async () => {
-    server.route('/reconnects', (_req, res, request) => {
+    harness.server.route('/reconnects', (_req, res, request) => {
       if (request.attempt === 0) startStream(res).end('retry: 50\ndata: one\n\n')
       else startStream(res).write('data: two\n\n')
     })
-    await openSource(server.url('/reconnects'))
+    await openSource(harness.server.url('/reconnects'))
     await waitForLog((entries) => entries.filter((e) => e.type === 'message').length === 2, 'the second message')
     expect(await listeners()).toEqual({ online: 0, visibilitychange: 0 })
   })
