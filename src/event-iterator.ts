@@ -38,14 +38,13 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
   readonly #flow: FlowControl
   /** Called when the consumer leaves the loop: the source forgets the iterator and closes. */
   readonly #onLeave: (iterator: EventIterator) => void
-  /** Events waiting for the consumer: `#queue[#head …]`. */
+  /** Events waiting for the consumer (at most `highWaterMark` plus one network read's). */
   #queue: MessageEvent[] = []
-  #head = 0
   #holding = false
-  #finished = false
-  #failure: ConnectionFailureError | undefined
+  /** Once the source closed: how the loop ends (done, or the failure, thrown once). */
+  #end: Promise<IteratorResult<MessageEvent>> | undefined
   /** A `next()` waiting for an event. */
-  #pending: { resolve(result: IteratorResult<MessageEvent>): void; reject(error: unknown): void } | undefined
+  #wake: ((result: Promise<IteratorResult<MessageEvent>>) => void) | undefined
 
   constructor(flow: FlowControl, onLeave: (iterator: EventIterator) => void, options: EventIteratorOptions | undefined) {
     this.#flow = flow
@@ -56,18 +55,10 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
 
   /** The source dispatched `event`. */
   push(event: MessageEvent): void {
-    if (this.#finished || (this.#types && !this.#types.has(event.type))) return
-    const pending = this.#pending
-    if (pending) {
-      this.#pending = undefined
-      pending.resolve({ value: event, done: false })
-      return
-    }
-    this.#queue.push(event)
-    if (!this.#holding && this.#waiting() >= this.#highWaterMark) {
-      this.#holding = true
-      this.#flow.hold()
-    }
+    if (this.#end || (this.#types && !this.#types.has(event.type))) return
+    if (this.#wake) return this.#resolve(Promise.resolve({ value: event, done: false }))
+    // Hold the flow while the queue is full (see #hold).
+    this.#hold(this.#queue.push(event) >= this.#highWaterMark)
   }
 
   /**
@@ -76,75 +67,62 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
    * resume (`shouldRetry` said no to kind `'end'`) finished it: that loop ends without throwing.
    */
   finish(failure?: ConnectionFailure): void {
-    if (this.#finished) return
-    this.#finished = true
-    if (failure && failure.kind !== 'end') this.#failure = toError(failure)
-    this.#release()
-    const pending = this.#pending
-    this.#pending = undefined
-    if (pending) this.#settle().then(pending.resolve, pending.reject)
+    if (this.#end) return
+    this.#end = failure && failure.kind !== 'end' ? Promise.reject(toError(failure)) : DONE
+    this.#end.catch(ignore) // thrown when the consumer gets there, not reported before
+    this.#hold(false)
+    if (this.#wake) this.#resolve(this.#settle())
   }
 
   next(): Promise<IteratorResult<MessageEvent>> {
-    if (this.#waiting() > 0) return Promise.resolve({ value: this.#shift(), done: false })
-    if (this.#finished) return this.#settle()
-    return new Promise((resolve, reject) => (this.#pending = { resolve, reject }))
+    const event = this.#queue.shift()
+    if (event) {
+      this.#hold(this.#queue.length >= this.#highWaterMark)
+      return Promise.resolve({ value: event, done: false })
+    }
+    return this.#end ? this.#settle() : new Promise((resolve) => (this.#wake = resolve))
   }
 
   /** `break`, `return` or a throw in the loop's body: the source closes. */
   return(): Promise<IteratorResult<MessageEvent>> {
-    this.#leave()
-    return Promise.resolve({ value: undefined, done: true })
-  }
-
-  throw(error?: unknown): Promise<IteratorResult<MessageEvent>> {
-    this.#leave()
-    return Promise.reject(error)
+    const leaving = !this.#end
+    this.#end = DONE
+    this.#queue = []
+    this.#hold(false)
+    if (this.#wake) this.#resolve(DONE)
+    if (leaving) this.#onLeave(this)
+    return DONE
   }
 
   [Symbol.asyncIterator](): this {
     return this
   }
 
-  #waiting(): number {
-    return this.#queue.length - this.#head
-  }
-
-  #shift(): MessageEvent {
-    const event = this.#queue[this.#head++]
-    if (this.#head === this.#queue.length) {
-      this.#queue = []
-      this.#head = 0
-    }
-    if (this.#holding && this.#waiting() < this.#highWaterMark) this.#release()
-    return event
+  #resolve(result: Promise<IteratorResult<MessageEvent>>): void {
+    const wake = this.#wake!
+    this.#wake = undefined
+    wake(result)
   }
 
   /** The end of a finished loop: a failure is thrown once, then the iterator is done. */
   #settle(): Promise<IteratorResult<MessageEvent>> {
-    const failure = this.#failure
-    this.#failure = undefined
-    return failure ? Promise.reject(failure) : Promise.resolve({ value: undefined, done: true })
+    const end = this.#end!
+    this.#end = DONE
+    return end
   }
 
-  #release(): void {
-    if (!this.#holding) return
-    this.#holding = false
-    this.#flow.release()
-  }
-
-  #leave(): void {
-    const wasFinished = this.#finished
-    this.#finished = true
-    this.#failure = undefined
-    this.#queue = []
-    this.#head = 0
-    this.#release()
-    this.#pending?.resolve({ value: undefined, done: true })
-    this.#pending = undefined
-    if (!wasFinished) this.#onLeave(this)
+  /** Holds the source's flow while `full`, releases it once not (each iterator holds it once at most). */
+  #hold(full: boolean): void {
+    if (full === this.#holding) return
+    this.#holding = full
+    if (full) this.#flow.hold()
+    else this.#flow.release()
   }
 }
+
+const DONE: Promise<IteratorResult<MessageEvent>> = /* @__PURE__ */ Promise.resolve({ value: undefined, done: true })
+
+function ignore(): void {}
 
 function toError(failure: ConnectionFailure): ConnectionFailureError {
   const { message, cause, ...details } = failure
