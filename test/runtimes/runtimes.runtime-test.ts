@@ -245,6 +245,27 @@ describe.each(runtimes.map((runtime) => [`${runtime.name} ${runtime.version}`, r
     expect(server.requestsTo(`${base('close')}/waiting`)).toHaveLength(1)
   })
 
+  test('for await yields the chosen types in order, onComment sees comments, and break closes the source', async () => {
+    const events = ['data: skip\n\n', ': ping\n', 'event: update\nid: 1\ndata: a\n\n', 'event: update\ndata: b\n\n', ': pong\n', 'event: update\ndata: c\n\n', 'event: update\ndata: d\n\n']
+    install(base('iterate'), { '/stream': held(events.join('')) })
+    const result = resultOf(await runScenario(runtime, 'iterate', base('iterate')))
+    expect(result.seen).toEqual([
+      { type: 'update', data: 'a', lastEventId: '1' },
+      { type: 'update', data: 'b', lastEventId: '1' },
+      { type: 'update', data: 'c', lastEventId: '1' },
+    ])
+    expect(result.comments).toEqual(['ping', 'pong'])
+    expect(result.readyStateAfterBreak).toBe(2)
+  })
+
+  test('reconnect() while open reconnects at once with Last-Event-ID, without an error event', async () => {
+    install(base('reconnectNow'), { '/stream': perAttempt(held('id: r1\ndata: first\n\n'), echoLastEventId) })
+    const result = resultOf(await runScenario(runtime, 'reconnectNow', base('reconnectNow')))
+    expect(result.events).toEqual([open, message('first', 'r1'), open, message('r1', 'r1')])
+    expect(result.readyStateAfterReconnect).toBe(0)
+    expect(server.requestsTo(`${base('reconnectNow')}/stream`).map(lastEventIdOf)).toEqual([undefined, 'r1'])
+  })
+
   test('readTimeout drops a stalled stream and resumes it with Last-Event-ID', async () => {
     install(base('readTimeout'), { '/stream': perAttempt(held('retry: 20\nid: s1\ndata: before\n\n'), echoLastEventId) })
     const result = resultOf(await runScenario(runtime, 'readTimeout', base('readTimeout')))

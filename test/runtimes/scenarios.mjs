@@ -169,6 +169,32 @@ const scenarios = {
     }
   },
 
+  /** for await with a types filter and a small highWaterMark; comments; break closes the source. */
+  async iterate() {
+    const comments = []
+    const source = open('/stream', { onComment: (text) => comments.push(text) })
+    const seen = []
+    for await (const event of source.events({ types: ['update'], highWaterMark: 2 })) {
+      seen.push({ type: event.type, data: event.data, lastEventId: event.lastEventId })
+      if (seen.length === 3) break
+    }
+    const readyStateAfterBreak = source.readyState
+    await until(async () => (await serverState())['/stream']?.[0]?.closed === true, 'the server to see the stream closed')
+    return { seen, comments, readyStateAfterBreak }
+  },
+
+  /** reconnect() while open: no error event, a new request at once with Last-Event-ID, then open. */
+  async reconnectNow() {
+    const source = open('/stream', { retryDelay: 60000 })
+    const events = record(source)
+    await until(() => count(events, 'message') >= 1, 'the first message')
+    source.reconnect()
+    const readyStateAfterReconnect = source.readyState
+    await until(() => count(events, 'message') >= 2, 'the message after reconnect()')
+    source.close()
+    return { events: strip(events), readyStateAfterReconnect }
+  },
+
   /** readTimeout drops a stream that went silent and resumes it with Last-Event-ID. */
   async readTimeout() {
     const source = open('/stream', { readTimeout: 400 })
