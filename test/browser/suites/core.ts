@@ -4,20 +4,13 @@
  * handling, the request it sends, and the events it dispatches.
  */
 import { comparable, coreScenarios, type ScenarioName } from '../core-routes'
+import type { ServerResponse } from 'node:http'
+import { waitFor } from '../../helpers/recorder'
+import { startStream } from '../../helpers/server'
 import { held, js } from '../site'
-import type { EngineName } from '../engines'
+import { waitInPage } from './context'
 import type { Suite } from './context'
-
-/**
- * Where an engine's own EventSource departs from the spec on a core scenario: the spec step, and
- * what the engine does instead (as a scenario result). Ours must do what the spec says in every
- * engine; these document the engine.
- */
-interface NativeDeparture {
-  step: string
-  expected(origin: string, base: string): unknown
-}
-export const nativeDepartures: Partial<Record<EngineName, Partial<Record<ScenarioName, NativeDeparture>>>> = {}
+import { departure as departureOf, opensOnFirstByte } from './departures'
 
 export const implementations = (label: string) =>
   [
@@ -33,7 +26,7 @@ export const coreSuite: Suite = (ctx) => {
     })
 
     for (const scenario of coreScenarios) {
-      const departure = impl === 'native' ? nativeDepartures[ctx.engine.name]?.[scenario.name] : undefined
+      const departure = departureOf(ctx.engine.name, impl, scenario.name)
       const title = departure ? `departs from the spec: ${departure.step}` : scenario.rule
       test(title, async () => {
         const base = `/core/${ctx.engine.name}/${scenario.name}/${impl}`
@@ -71,9 +64,37 @@ export const coreSuite: Suite = (ctx) => {
       },
     )
 
+    const firstByteDeparture = opensOnFirstByte[ctx.engine.name]
+    test(
+      firstByteDeparture
+        ? `departs from the spec: ${firstByteDeparture}`
+        : 'announces the connection (open, OPEN) when the response headers arrive, before any body byte (§ 9.2.2 processResponse)',
+      async () => {
+        const base = `/core/${ctx.engine.name}/open-on-headers/${impl}`
+        let response: ServerResponse | undefined
+        ctx.server.route(base, (_req, res) => void (response = startStream(res)))
+        await ctx.page.evaluate(`window.probe = new (impl(${js(impl)}))(${js(ctx.server.url(base))}); window.probeLog = []
+          probe.onopen = function () { probeLog.push('open') }; probe.onmessage = function () { probeLog.push('message') }`)
+        try {
+          await waitFor(() => response !== undefined, { message: 'the request to arrive' })
+          if (firstByteDeparture) {
+            // Nothing to wait on for an event that must not come: give it a while to show up.
+            await new Promise((resolve) => setTimeout(resolve, 500))
+            expect(await ctx.page.evaluate('[probe.readyState, probeLog]')).toEqual([0, []])
+            response!.write(':\n')
+          }
+          await waitInPage(ctx.page, 'probe.readyState === 1')
+          expect(await ctx.page.evaluate('probeLog')).toEqual(['open'])
+        } finally {
+          await ctx.page.evaluate('probe.close()')
+        }
+      },
+    )
+
     test('sends Accept: text/event-stream and Cache-Control: no-cache', async () => {
       const base = `/core/${ctx.engine.name}/request-headers/${impl}`
-      ctx.server.route(base, held(''))
+      // A comment line: engines that open only on the first body byte open too.
+      ctx.server.route(base, held(':\n'))
       await ctx.page.evaluate(`new Promise(function (resolve) {
         var source = new (impl(${js(impl)}))(${js(ctx.server.url(base))}); source.onopen = function () { source.close(); resolve() } })`)
       const [request] = ctx.server.requestsTo(base)

@@ -30,15 +30,30 @@ export const credentialsSuite: Suite = (ctx) => {
 
     beforeAll(async () => {
       // The cookie belongs to localhost, the stream's origin. A cookie sent to another site needs
-      // SameSite=None, which needs Secure; browsers treat http://localhost as a secure context.
+      // SameSite=None, which Chromium accepts only with Secure (it treats http://localhost as a
+      // secure context); WebKitGTK refuses a Secure cookie over http. So the site sends both
+      // forms of the one cookie: each engine keeps the form it accepts, and as they share name,
+      // host and path, the jar holds one `sse-session` at most.
       ctx.server.route('/set-cookie', (req, res) => {
-        res.writeHead(200, { ...corsHeaders(req), 'set-cookie': 'sse-session=yes; Path=/; SameSite=None; Secure', 'content-type': 'text/plain' }).end('set')
+        res
+          .writeHead(200, {
+            ...corsHeaders(req),
+            'set-cookie': ['sse-session=yes; Path=/; SameSite=None; Secure', 'sse-session=yes; Path=/; SameSite=None'],
+            'content-type': 'text/plain',
+          })
+          .end('set')
       })
       ctx.server.route('/cookie', (req, res) => {
         res.writeHead(200, { ...corsHeaders(req), 'content-type': 'text/plain' }).end(req.headers.cookie ?? 'no cookie')
       })
+      // A site can set its cookie two ways: on a visit of its own (first party), and in its answer
+      // to a credentialed request from another site's page (third party). Both happen here, so the
+      // cookie is there whatever the engine's cookie policy keeps: Firefox (Total Cookie
+      // Protection) partitions cookies by top-level site and sends the page only the second;
+      // WebKit (no third-party cookies) keeps only the first.
       await ctx.page.goto(`${ctx.site.localhostOrigin}/set-cookie`)
-      await ctx.scenarioPage()
+      const page = await ctx.scenarioPage()
+      await page.evaluate(`fetch(${js(ctx.site.localhostOrigin + '/set-cookie')}, { credentials: 'include' }).then(function (r) { return r.text() })`)
     })
 
     test('(precondition) a credentialed fetch from the page to the other site carries the cookie', async () => {
