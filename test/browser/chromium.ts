@@ -1,6 +1,6 @@
 /**
  * Launches the system's Chromium (Debian's `chromium` package, the executable on PATH) with
- * playwright-core. No browser is ever downloaded: `npm test` runs scripts/ensure-chromium.mjs
+ * playwright-core. No browser is ever downloaded: `npm test` runs scripts/ensure-browsers.mjs
  * first, which installs the package when `chromium` is missing.
  */
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -31,7 +31,7 @@ export function chromiumPath(): string {
       // not in this folder
     }
   }
-  throw new Error('no `chromium` on PATH: run `node scripts/ensure-chromium.mjs` (npm test does) to install Debian\'s chromium package')
+  throw new Error('no `chromium` on PATH: run `node scripts/ensure-browsers.mjs` (npm test does) to install Debian\'s chromium package')
 }
 
 /** A running Chromium: its one browser context, and how to close it (and remove its profile). */
