@@ -61,7 +61,7 @@ function explain(text, total) {
     const lineText = lines[lineIndex]
     const segments = decodeLine(mappingLines[lineIndex] ?? '')
     if (segments.length === 0) {
-      add('(unmapped: banner, wrapper, comments)', lineText + '\n')
+      add('(unmapped: banner, wrapper, comments)', `${lineText}\n`)
       continue
     }
     add('(unmapped: banner, wrapper, comments)', lineText.slice(0, segments[0].column))

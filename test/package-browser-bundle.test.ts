@@ -90,8 +90,14 @@ describe('which build a bundler resolves', () => {
 
   test.each([
     ['esbuild, platform browser (the `browser` condition)', { platform: 'browser' }],
-    ['esbuild, the `worker` condition (Cloudflare Workers, Vercel Edge, Deno Deploy bundles)', { platform: 'neutral', conditions: ['worker'], mainFields: ['module', 'main'] }],
-    ['esbuild, the `react-native` condition (Metro)', { platform: 'neutral', conditions: ['react-native'], mainFields: ['module', 'main'] }],
+    [
+      'esbuild, the `worker` condition (Cloudflare Workers, Vercel Edge, Deno Deploy bundles)',
+      { platform: 'neutral', conditions: ['worker'], mainFields: ['module', 'main'] },
+    ],
+    [
+      'esbuild, the `react-native` condition (Metro)',
+      { platform: 'neutral', conditions: ['react-native'], mainFields: ['module', 'main'] },
+    ],
   ] as [string, BuildOptions][])('%s: the browser build, for the main entry and the polyfill', async (_name, options) => {
     expect((await esbuildBundle(importMain, options)).files).toEqual(browserBuild)
     expect((await esbuildBundle(importPolyfill, options)).files).toEqual(browserPolyfill)
