@@ -2,8 +2,13 @@
 //   dist/index.mjs, dist/index.cjs        main entry (eventsource-parser bundled, cross-fetch external)
 //   dist/polyfill.mjs, dist/polyfill.cjs  side-effect entry; imports the class from ./index.* so a process
 //                                         that loads both entries has exactly one EventSource class
+//   dist/index.browser.mjs,               the main and polyfill entries for bundlers that target browsers and
+//   dist/polyfill.browser.mjs             workers (the `browser`, `worker` and `react-native` export
+//                                         conditions): global fetch only, no cross-fetch, no Node-only code
 //   dist/eventsource.min.js               minified IIFE for <script> tags, global `IsomorphicEventSource`
-//   dist/{index,polyfill}.d.{mts,cts}     bundled declarations, generated from the sources
+//   dist/browser.cjs                      what `require('isomorphic-eventsource/browser')` runs in Node: the
+//                                         same globals as the script, from the CommonJS build
+//   dist/*.d.{mts,cts}                    bundled declarations, generated from the sources
 import { readFileSync } from 'node:fs'
 import { nodeResolve } from '@rollup/plugin-node-resolve'
 import terser from '@rollup/plugin-terser'
@@ -67,19 +72,39 @@ function polyfillEntry(kind) {
   }
 }
 
-const browserScript = {
-  input: 'src/browser.ts',
+// The sources as the browser script sees them: fetch.ts (which can load cross-fetch) and platform.ts
+// (whose BROWSER_SCRIPT = false keeps the Node-only paths) swapped for their browser versions.
+const browserModules = () => [
+  replaceModule('src/fetch.ts', 'src/fetch.browser.ts'),
+  replaceModule('src/platform.ts', 'src/platform.browser.ts'),
+]
+
+// Not minified: the bundler that consumes it minifies, and its users read it when debugging.
+const browserModuleEntry = {
+  input: { 'index.browser': 'src/index.ts' },
+  onwarn: strictWarnings,
+  plugins: [...browserModules(), resolve({ browser: true }), esbuildTypeScript()],
+  output: common(nodeOutput.esm),
+}
+
+const browserPolyfillEntry = {
+  input: { 'polyfill.browser': 'src/polyfill.ts' },
   onwarn: strictWarnings,
   plugins: [
-    replaceModule('src/fetch.ts', 'src/fetch.browser.ts'),
-    replaceModule('src/platform.ts', 'src/platform.browser.ts'),
+    importFromMainEntry({ keep: ['src/polyfill.ts', 'src/install-global.ts'], target: 'dist/index.browser.mjs' }),
     resolve({ browser: true }),
     esbuildTypeScript(),
   ],
+  output: common(nodeOutput.esm),
+}
+
+const browserScript = {
+  input: 'src/browser.ts',
+  onwarn: strictWarnings,
+  plugins: [...browserModules(), resolve({ browser: true }), esbuildTypeScript()],
   output: {
     file: 'dist/eventsource.min.js',
     format: 'iife',
-    name: 'IsomorphicEventSource',
     banner,
     // No Symbol.toStringTag 'Module' and no Object.freeze on the IsomorphicEventSource namespace: bytes
     // that buy nothing in a <script> global (see scripts/size-budget.mjs for the budget).
@@ -88,6 +113,20 @@ const browserScript = {
     sourcemap: true,
     plugins: [terser({ ecma: 2020, compress: { passes: 3 }, format: { comments: /^!/ } })],
   },
+}
+
+// `require('isomorphic-eventsource/browser')` (Node): the script's globals, set from the CommonJS build.
+const browserScriptForRequire = {
+  input: { browser: 'src/browser.ts' },
+  external: nodeExternal,
+  onwarn: strictWarnings,
+  plugins: [
+    importFromMainEntry({ keep: ['src/browser.ts', 'src/install-global.ts'], target: 'dist/index.cjs' }),
+    resolve(),
+    esbuildTypeScript(),
+  ],
+  // The global is dist/index.cjs's exports object itself, as the script's is its namespace (no `default`).
+  output: common({ ...nodeOutput.cjs, interop: 'esModule' }),
 }
 
 function declarations(input, extension, plugins = []) {
@@ -105,13 +144,27 @@ export default [
   mainEntry('cjs'),
   polyfillEntry('esm'),
   polyfillEntry('cjs'),
+  browserModuleEntry,
+  browserPolyfillEntry,
   browserScript,
+  browserScriptForRequire,
   declarations({ index: 'src/index.ts' }, 'mts'),
+  declarations({ 'index.browser': 'src/index.ts' }, 'mts'),
   declarations({ index: 'src/index.ts' }, 'cts'),
   declarations({ polyfill: 'src/polyfill.ts' }, 'mts', [
     importFromMainEntry({ keep: ['src/polyfill.ts', 'src/install-global.ts'], target: 'dist/index.mjs' }),
   ]),
   declarations({ polyfill: 'src/polyfill.ts' }, 'cts', [
     importFromMainEntry({ keep: ['src/polyfill.ts', 'src/install-global.ts'], target: 'dist/index.cjs' }),
+  ]),
+  // The script's globals: `import 'isomorphic-eventsource/browser'` runs dist/eventsource.min.js.
+  declarations({ browser: 'src/browser.ts' }, 'mts', [
+    importFromMainEntry({ keep: ['src/browser.ts', 'src/install-global.ts'], target: 'dist/index.browser.mjs' }),
+  ]),
+  declarations({ browser: 'src/browser.ts' }, 'cts', [
+    importFromMainEntry({ keep: ['src/browser.ts', 'src/install-global.ts'], target: 'dist/index.cjs' }),
+  ]),
+  declarations({ 'polyfill.browser': 'src/polyfill.ts' }, 'mts', [
+    importFromMainEntry({ keep: ['src/polyfill.ts', 'src/install-global.ts'], target: 'dist/index.browser.mjs' }),
   ]),
 ]

@@ -1,15 +1,13 @@
 // `npm run check:package`: lints the package as it would be published (run after `npm run build`).
 //
 // publint --strict: package.json fields, exports map and packed files, warnings counted as errors.
-// attw (Are the Types Wrong?) on the packed tarball, with two deliberate exceptions:
-//   --profile node16              skips TypeScript's legacy `node10` resolution, which ignores "exports"
-//                                 and so cannot see the `./polyfill` subpath. The main entry still
-//                                 works there through "main"/"types" (test/package.test.ts type-checks
-//                                 a node10 consumer), and `import 'isomorphic-eventsource/polyfill'` as
-//                                 a side-effect import needs no types.
-//   --exclude-entrypoints ./browser  `./browser` is the minified IIFE for <script> tags (and for copying
-//                                 the file as an asset); it is not a module, exports nothing, and so has
-//                                 no types to check.
+// attw (Are the Types Wrong?) on the packed tarball, every entry point, under every resolution it
+// knows: node10 (through "main"/"types" and "typesVersions"), node16 from CommonJS and from ESM, and
+// bundler. Any problem fails the check; nothing is ignored.
+//
+// attw resolves with the default conditions only; the `browser`/`worker`/`react-native` builds'
+// declarations are type-checked by test/package.test.ts (moduleResolution bundler with
+// customConditions), and bundled by the same file.
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -18,4 +16,4 @@ const run = (bin, args) =>
   execFileSync(`node_modules/.bin/${bin}`, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' })
 
 run('publint', ['--strict'])
-run('attw', ['--pack', '.', '--profile', 'node16', '--exclude-entrypoints', './browser'])
+run('attw', ['--pack', '.'])

@@ -66,7 +66,10 @@ const random = seededRandom(seed)
 const pick = (weights) => {
   const total = weights.reduce((sum, [weight]) => sum + weight, 0)
   let r = random() * total
-  for (const [weight, value] of weights) if ((r -= weight) < 0) return value
+  for (const [weight, value] of weights) {
+    r -= weight
+    if (r < 0) return value
+  }
   return weights[weights.length - 1][1]
 }
 const between = (low, high) => low + Math.floor(random() * (high - low + 1))

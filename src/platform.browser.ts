@@ -1,2 +1,2 @@
-/** The browser script's build: see platform.ts. */
+/** The browser builds' version of platform.ts (the script and dist/index.browser.mjs). */
 export const BROWSER_SCRIPT = true

@@ -76,7 +76,7 @@ describe('EventSource interface (HTML § 9.2.2, WebIDL constants)', () => {
     const source = open(server.url('/stream'))
     expect([EventSource.CONNECTING, EventSource.OPEN, EventSource.CLOSED]).toEqual([0, 1, 2])
     expect([source.CONNECTING, source.OPEN, source.CLOSED]).toEqual([0, 1, 2])
-    expect(Object.prototype.hasOwnProperty.call(EventSource.prototype, 'OPEN')).toBe(true)
+    expect(Object.hasOwn(EventSource.prototype, 'OPEN')).toBe(true)
   })
 
   test('the readyState constants cannot be overwritten', () => {

@@ -75,7 +75,7 @@ describe('contract: payload sizes (tests_payload_sizes.go)', () => {
   test('an event of 1,000 data lines of 1 KiB each, written in 4 KiB chunks, is joined with line feeds (large multi-line event)', async () => {
     const { stream, client } = await h.streamAndClient()
     const lines = Array.from({ length: 1000 }, (_, i) => String(i).padStart(1024, '.'))
-    const text = lines.map((line) => `data: ${line}\n`).join('') + '\n'
+    const text = `${lines.map((line) => `data: ${line}\n`).join('')}\n`
     await stream.sendInChunks(text, 4096, 0)
     const event = await client.nextEvent(PROMPTLY_MS)
     expect(event.data === lines.join('\n')).toBe(true)

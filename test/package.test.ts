@@ -1,58 +1,21 @@
 /**
  * Tests of the published package, not of the sources: they run against dist/ as `npm pack` would
- * publish it, so `npm run build` must have run first (`npm test` does that).
- *
- * How the package is installed, and why this way: the repo is packed with `npm pack` (so the
- * `files` list is what is tested) and the tarball is unpacked into
- * `<tmp>/consumer/node_modules/isomorphic-eventsource`, as `npm install <tarball>` would place it.
- * Its one runtime dependency, cross-fetch, is symlinked there from the repo's node_modules (Node
- * follows the symlink to its real path, where node-fetch and the rest of its dependencies are). A
- * real `npm install <tarball>` would need the registry, or an npm cache that happens to hold
- * cross-fetch's whole dependency tree for `--offline`; this way needs neither, yet every consumer
- * below resolves `isomorphic-eventsource` by name through the package's own `exports` map.
+ * publish it, installed in a consumer project (see test/helpers/packed-package.ts), so `npm run
+ * build` must have run first (`npm test` does that). The builds for bundlers that target browsers
+ * are tested in test/package-browser-bundle.test.ts.
  *
  * Every runtime check runs in a fresh child `node` process, so globals (EventSource, fetch) and the
  * module caches start clean and can be taken away.
  */
-import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import vm from 'node:vm'
+import { expectSuccess, packAndInstall, run, type PackedPackage, type Run } from './helpers/packed-package'
 import { startServer, streamAndHold, type TestServer } from './helpers/server'
 import { waitFor } from './helpers/recorder'
 
 const root = path.resolve(__dirname, '..')
-const dist = path.join(root, 'dist')
-const packageName = 'isomorphic-eventsource'
 const eventText = 'hello from the loopback server'
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      args,
-      { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: options.timeout ?? 20000, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) })
-      },
-    )
-  })
-}
-
-/** Fails with the child's output when it did not exit with 0, so a broken build says why. */
-function expectSuccess(result: Run): void {
-  if (result.code !== 0) {
-    throw new Error(`child exited with ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`)
-  }
-}
 
 /** The last line a child printed, parsed as JSON (children report their findings that way). */
 function report(result: Run): Record<string, unknown> {
@@ -61,7 +24,7 @@ function report(result: Run): Record<string, unknown> {
   return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>
 }
 
-let work: string
+let pkg: PackedPackage
 let consumer: string
 let installed: string
 let packedFiles: string[]
@@ -89,34 +52,15 @@ const streamOneEvent = (expression: string, extra = '') => `
 `
 
 beforeAll(async () => {
-  for (const file of ['index.mjs', 'index.cjs', 'polyfill.mjs', 'polyfill.cjs', 'eventsource.min.js']) {
-    try {
-      readFileSync(path.join(dist, file))
-    } catch {
-      throw new Error(`dist/${file} is missing: run \`npm run build\` before these tests (npm test does)`)
-    }
-  }
-  work = realpathSync(mkdtempSync(path.join(tmpdir(), 'isomorphic-eventsource-package-')))
-
-  const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, timeout: 60000 })
-  expectSuccess(packed)
-  const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }]
-  packedFiles = info.files.map((file) => file.path).sort()
-
-  consumer = path.join(work, 'consumer')
-  installed = path.join(consumer, 'node_modules', packageName)
-  mkdirSync(installed, { recursive: true })
-  writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
-  expectSuccess(await run('tar', ['-xzf', path.join(work, path.basename(info.filename)), '-C', installed, '--strip-components=1'], { cwd: work }))
-  const crossFetch = path.dirname(realpathSync(require.resolve('cross-fetch/package.json')))
-  symlinkSync(crossFetch, path.join(consumer, 'node_modules', 'cross-fetch'), 'junction')
+  pkg = await packAndInstall(['index.mjs', 'index.cjs', 'polyfill.mjs', 'polyfill.cjs', 'eventsource.min.js', 'browser.cjs'])
+  ;({ consumer, installed, packedFiles } = pkg)
 
   server = await startServer({ '/events': streamAndHold(`retry: 60000\ndata: ${eventText}\n\n`) })
 }, 90000)
 
 afterAll(async () => {
   await server?.close()
-  if (work) rmSync(work, { recursive: true, force: true })
+  pkg?.remove()
 })
 
 describe('the packed package', () => {
@@ -126,12 +70,19 @@ describe('the packed package', () => {
         'LICENSE',
         'README.md',
         'THIRD-PARTY-NOTICES.md',
+        'dist/browser.cjs',
+        'dist/browser.d.cts',
+        'dist/browser.d.mts',
         'dist/eventsource.min.js',
         'dist/eventsource.min.js.map',
+        'dist/index.browser.d.mts',
+        'dist/index.browser.mjs',
         'dist/index.cjs',
         'dist/index.d.cts',
         'dist/index.d.mts',
         'dist/index.mjs',
+        'dist/polyfill.browser.d.mts',
+        'dist/polyfill.browser.mjs',
         'dist/polyfill.cjs',
         'dist/polyfill.d.cts',
         'dist/polyfill.d.mts',
@@ -158,6 +109,9 @@ describe('the packed package', () => {
     expect(imports('index.cjs')).toEqual(['cross-fetch'])
     expect(imports('polyfill.mjs')).toEqual(['./index.mjs'])
     expect(imports('polyfill.cjs')).toEqual(['./index.cjs'])
+    expect(imports('index.browser.mjs')).toEqual([])
+    expect(imports('polyfill.browser.mjs')).toEqual(['./index.browser.mjs'])
+    expect(imports('browser.cjs')).toEqual(['./index.cjs'])
     expect(imports('eventsource.min.js')).toEqual([])
   })
 
@@ -169,7 +123,7 @@ describe('the packed package', () => {
   })
 
   test('each bundle that contains eventsource-parser names it and its MIT licence, and the notices carry the licence text', () => {
-    for (const file of ['index.mjs', 'index.cjs', 'eventsource.min.js']) {
+    for (const file of ['index.mjs', 'index.cjs', 'index.browser.mjs', 'eventsource.min.js']) {
       const head = readFileSync(path.join(installed, 'dist', file), 'utf8').slice(0, 400)
       expect(head).toMatch(/^\/\*! isomorphic-eventsource /)
       expect(head).toMatch(/Bundles eventsource-parser \d+\.\d+\.\d+/)
@@ -346,39 +300,6 @@ describe('bundlers', () => {
   })
 })
 
-describe('a browser bundle (esbuild, platform browser)', () => {
-  /** Bundles `entry` for the browser as an app would, code splitting on; returns the chunks by name. */
-  async function browserBundle(entry: string): Promise<Record<string, string>> {
-    const esbuild = await import('esbuild')
-    const result = await esbuild.build({
-      stdin: { contents: entry, resolveDir: consumer, loader: 'js' },
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-      splitting: true,
-      outdir: path.join(consumer, 'browser-bundle'),
-      logLevel: 'silent',
-    })
-    return Object.fromEntries(result.outputFiles.map((file) => [path.basename(file.path), file.text]))
-  }
-
-  test('tree-shakes away the EventSource class and the parser when only constantBackoff is used', async () => {
-    const chunks = await browserBundle(`import { constantBackoff } from 'isomorphic-eventsource'\nconsole.log(constantBackoff(1, 2))`)
-    const all = Object.values(chunks).join('\n')
-    expect(all).toContain('reconnectionTime')
-    expect(all).not.toContain('text/event-stream')
-    expect(all).not.toContain('extends EventTarget')
-  })
-
-  test('keeps cross-fetch out of the entry chunk: it can only be a lazily loaded chunk, which a browser with fetch never loads', async () => {
-    const chunks = await browserBundle(`import { EventSource } from 'isomorphic-eventsource'\nnew EventSource('/events')`)
-    const entry = chunks['stdin.js']
-    expect(entry).toContain('text/event-stream')
-    expect(entry).not.toMatch(/XMLHttpRequest|cross-fetch|whatwg-fetch/)
-  })
-})
-
 describe('the browser script', () => {
   const script = () => readFileSync(path.join(installed, 'dist', 'eventsource.min.js'), 'utf8')
 
@@ -429,6 +350,36 @@ describe('the browser script', () => {
     expect(code).not.toContain('node-fetch')
     expect(code).not.toMatch(/\brequire\s*\(/)
     expect(code).not.toMatch(/\bimport\s*\(/)
+  })
+
+  test("import 'isomorphic-eventsource/browser' runs the script as a module and it still defines both globals", async () => {
+    const result = report(
+      await runProgram(
+        'script-import.mjs',
+        `delete globalThis.EventSource
+         await import('isomorphic-eventsource/browser')
+         ${streamOneEvent('IsomorphicEventSource.EventSource', `, resolved: import.meta.resolve('isomorphic-eventsource/browser'),
+           globalIsOurs: globalThis.EventSource === IsomorphicEventSource.EventSource,
+           exports: Object.keys(IsomorphicEventSource).sort()`)}`,
+      ),
+    )
+    expect(result).toMatchObject({ data: eventText, globalIsOurs: true })
+    expect(result.resolved).toBe(new URL(`file://${path.join(installed, 'dist', 'eventsource.min.js')}`).href)
+    expect(result.exports).toEqual(expect.arrayContaining(['EventSource', 'EventSourceErrorEvent', 'constantBackoff', 'exponentialBackoff']))
+  })
+
+  test("require('isomorphic-eventsource/browser') defines the same globals from the CommonJS build", async () => {
+    const result = report(
+      await runProgram(
+        'script-require.cjs',
+        `delete globalThis.EventSource
+         require('isomorphic-eventsource/browser')
+         const main = require('isomorphic-eventsource')
+         ${streamOneEvent('IsomorphicEventSource.EventSource', `, sameAsMain: IsomorphicEventSource === main,
+           globalIsOurs: globalThis.EventSource === main.EventSource`)}`,
+      ),
+    )
+    expect(result).toMatchObject({ data: eventText, sameAsMain: true, globalIsOurs: true })
   })
 })
 
@@ -488,9 +439,15 @@ describe('TypeScript consumers', () => {
     return dir
   }
 
-  async function typeCheck(dir: string): Promise<void> {
-    const result = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, timeout: 60000 })
+  /** Type-checks the project; resolves to the package's declaration files the program used. */
+  async function typeCheck(dir: string): Promise<string[]> {
+    const result = await run(process.execPath, [tsc, '-p', 'tsconfig.json', '--listFiles'], { cwd: dir, timeout: 60000 })
     if (result.code !== 0) throw new Error(`tsc failed in ${dir}:\n${result.stdout}${result.stderr}`)
+    return result.stdout
+      .split('\n')
+      .filter((file) => file.includes('/node_modules/isomorphic-eventsource/'))
+      .map((file) => path.relative(installed, file.trim()))
+      .sort()
   }
 
   test('a Node project with moduleResolution node16 type-checks a .cts require and an .mts import against the built types', async () => {
@@ -527,12 +484,58 @@ describe('TypeScript consumers', () => {
     await typeCheck(dir)
   }, 60000)
 
-  test('a project with the legacy moduleResolution node10 finds the main entry through "types"', async () => {
+  test('a project with the legacy moduleResolution node10 finds the main entry through "types", and the subpaths through "typesVersions"', async () => {
     const dir = project(
       'node10',
       { module: 'CommonJS', moduleResolution: 'node10', lib: ['ES2022', 'DOM'], types: [] },
-      { 'consumer.ts': `import { ${mainImport} } from 'isomorphic-eventsource'\n${body('const PolyfillEventSource = EventSource')}` },
+      {
+        'consumer.ts': `import { ${mainImport} } from 'isomorphic-eventsource'\n${body(`import { EventSource as PolyfillEventSource } from 'isomorphic-eventsource/polyfill'`)}
+          import 'isomorphic-eventsource/browser'
+          const scriptClass: typeof EventSource = IsomorphicEventSource.EventSource
+          void scriptClass`,
+      },
     )
-    await typeCheck(dir)
+    expect(await typeCheck(dir)).toEqual(['dist/browser.d.cts', 'dist/index.d.cts', 'dist/polyfill.d.cts'])
+  }, 60000)
+
+  test('a bundler project for browsers (customConditions `browser`) type-checks against the browser build\'s declarations', async () => {
+    const dir = project(
+      'bundler-browser',
+      { module: 'ESNext', moduleResolution: 'bundler', customConditions: ['browser'], lib: ['ES2022', 'DOM'], types: [] },
+      {
+        'consumer.ts': `import { ${mainImport} } from 'isomorphic-eventsource'\n${body(`import { EventSource as PolyfillEventSource } from 'isomorphic-eventsource/polyfill'`)}`,
+      },
+    )
+    expect(await typeCheck(dir)).toEqual(['dist/index.browser.d.mts', 'dist/polyfill.browser.d.mts'])
+  }, 60000)
+
+  // A page with <script src=".../eventsource.min.js"> references the declarations of its globals.
+  const scriptGlobals = `
+    const source: EventSource = new IsomorphicEventSource.EventSource('https://example.test/events', { readTimeout: 30_000 })
+    const delay: number = IsomorphicEventSource.constantBackoff(1, 3000)
+    source.addEventListener('error', (event) => void (event instanceof IsomorphicEventSource.EventSourceErrorEvent && event.kind))
+    void delay
+    // @ts-expect-error the script defines only what the package exports
+    IsomorphicEventSource.somethingElse
+  `
+
+  test('the script\'s global IsomorphicEventSource is typed for a page that references isomorphic-eventsource/browser', async () => {
+    const dir = project(
+      'script-tag',
+      { module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] },
+      { 'page.ts': `/// <reference types="isomorphic-eventsource/browser" />\n${scriptGlobals}\nexport {}` },
+    )
+    expect(await typeCheck(dir)).toEqual(['dist/browser.d.mts', 'dist/index.browser.d.mts'])
+  }, 60000)
+
+  // Each route declares the global as the build it runs defines it (the script, or dist/index.cjs).
+  test.each([
+    ['consumer.mts', ['dist/browser.d.mts', 'dist/index.browser.d.mts']],
+    ['consumer.cts', ['dist/browser.d.cts', 'dist/index.d.cts']],
+  ])('%s importing isomorphic-eventsource/browser (node16) gets the global IsomorphicEventSource typed', async (file, declarations) => {
+    const dir = project(`script-node16-${path.extname(file).slice(1)}`, { module: 'node16', moduleResolution: 'node16', lib: ['ES2022', 'DOM'], types: ['node'] }, {
+      [file]: `import 'isomorphic-eventsource/browser'\n${scriptGlobals}`,
+    })
+    expect(await typeCheck(dir)).toEqual(declarations)
   }, 60000)
 })

@@ -77,7 +77,7 @@ describe('transport: the global fetch, else cross-fetch', () => {
       return saved(input, init)
     }) as typeof fetch
     try {
-      const source = open('/s')
+      open('/s')
       await waitFor(() => calls.length === 1)
     } finally {
       globalThis.fetch = saved

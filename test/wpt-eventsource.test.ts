@@ -52,7 +52,7 @@ function expectSyntaxError(action: () => unknown): void {
 /** A plain event as the spec fires it for open and error: no data, no bubbling, not cancelable. */
 function expectSimpleEvent(event: Event): void {
   expect(event).not.toBeInstanceOf(MessageEvent)
-  expect(Object.prototype.hasOwnProperty.call(event, 'data')).toBe(false)
+  expect(Object.hasOwn(event, 'data')).toBe(false)
   expect(event.bubbles).toBe(false)
   expect(event.cancelable).toBe(false)
 }

@@ -6,7 +6,7 @@
  */
 import { EventSourceErrorEvent } from '../src'
 import { dataOf, recordEvents, settle, typesOf, waitFor, type RecordedEvent } from './helpers/recorder'
-import { startServer, startStream, type RouteHandler, type TestServer } from './helpers/server'
+import { startServer, startStream, type RouteHandler } from './helpers/server'
 import { freshPath, lastEventIdBytes, lastEventIdHandler, messageHandler, trickleHandler, type MessageOptions } from './helpers/wpt-handlers'
 import { useSharedServers } from './helpers/per-test'
 
@@ -283,7 +283,7 @@ async function expectFailedByContentType(name: string, mime: string): Promise<vo
   expect(events.map((e) => [e.type, e.readyState])).toEqual([['error', source.CLOSED]])
   const error = events[0].event
   expect(error).not.toBeInstanceOf(MessageEvent)
-  expect(Object.prototype.hasOwnProperty.call(error, 'data')).toBe(false)
+  expect(Object.hasOwn(error, 'data')).toBe(false)
   expect(error.bubbles).toBe(false)
   expect(error.cancelable).toBe(false)
   expect(source.readyState).toBe(source.CLOSED)

@@ -5,7 +5,7 @@
  */
 import type { EventSourceErrorEvent } from '../src'
 import { dataOf, recordEvents, settle, waitFor, type RecordedEvent } from './helpers/recorder'
-import { startServer, startStream, type TestServer } from './helpers/server'
+import { startServer, startStream } from './helpers/server'
 import { echoHeaderHandler, freshPath, rawHeaderCount, redirectHandler, statusErrorHandler } from './helpers/wpt-handlers'
 import { useSharedServers } from './helpers/per-test'
 

@@ -5,7 +5,6 @@
  * cookie, these use the server's per-path attempt count instead (Node's fetch keeps no cookies).
  */
 import type { IncomingMessage } from 'node:http'
-import { EventSource } from '../../src'
 import { startStream, type RouteHandler } from './server'
 
 /** Answers `status` with `headers` and `body`, then ends the response. */

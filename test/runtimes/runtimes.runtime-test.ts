@@ -125,7 +125,7 @@ function runScenario(runtime: Runtime, scenario: string, base: string): Promise<
  * The scenario's result, once its process printed one without an error, printed nothing to
  * stderr and exited with 0 by itself; otherwise fails with what the process printed.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each scenario reports a result of its own shape
 function resultOf(outcome: Outcome): any {
   const problem = outcome.hung
     ? `did not exit within ${PROCESS_TIMEOUT_MS} ms (killed)`
