@@ -20,6 +20,7 @@ import { cpus, tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { BROWSER_IMPL_NOTES, runBrowserBench, verifyBrowserRun } from './browser.mjs'
 import { IMPL_NOTES, WORKLOADS, resolveWorkload } from './lib/workloads.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -61,14 +62,14 @@ const MAX_FAILURES = 2
 const TOTAL_BUDGET_MS = 45 * 60_000
 const WARMUP = !QUICK
 const RUN_TIMEOUT_MS = QUICK ? 60_000 : 120_000
-let ONLY = Object.keys(WORKLOADS)
+let ONLY = [...Object.keys(WORKLOADS), 'browser']
 if (typeof opt('only') === 'string') {
   ONLY = []
   for (const name of opt('only').split(',').filter(Boolean)) {
     if (name === 'large') ONLY.push('large-ascii', 'large-utf8', 'large-mixed')
-    else if (WORKLOADS[name]) ONLY.push(name)
+    else if (WORKLOADS[name] || name === 'browser') ONLY.push(name)
     else {
-      console.error(`unknown workload ${name}; known: large, ${Object.keys(WORKLOADS).join(', ')}`)
+      console.error(`unknown workload ${name}; known: large, ${Object.keys(WORKLOADS).join(', ')}, browser`)
       process.exit(2)
     }
   }
@@ -479,6 +480,63 @@ function browserSize() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Browser section (bench/browser.mjs): headless Chromium, one page, no devtools client attached.
+
+/** Measured rounds in the browser (each round runs every implementation on every workload). */
+const BROWSER_RUNS = opt('runs') ? RUNS : QUICK ? 1 : 9
+
+async function browserSection() {
+  const script = join(dirname(oursModule), 'eventsource.min.js')
+  console.log(`\n## browser: headless Chromium, one page, ${BROWSER_RUNS} round(s) after a warm-up, each round starting with the next implementation`)
+  for (const [k, v] of Object.entries(BROWSER_IMPL_NOTES)) console.log(`  ${k.padEnd(13)} ${v}`)
+  const out = await runBrowserBench({ quick: QUICK, runs: BROWSER_RUNS, script })
+  if (out.skipped) {
+    console.log(`  skipped: ${out.skipped}`)
+    return undefined
+  }
+  console.log(`  ${out.userAgent}`)
+  const byWorkload = []
+  for (const w of out.workloads) {
+    const runs = out.results.filter((r) => r.workload === w.name)
+    for (const r of runs) {
+      r.verifyError = verifyBrowserRun(r, w)
+      if (!r.verifyError) r.m = { eventsPerSec: w.expected.events / (r.ms / 1000), mbPerSec: w.expected.bytes / 1e6 / (r.ms / 1000), cpuPerEvent: (r.cpuMs * 1000) / w.expected.events }
+    }
+    byWorkload.push({ w, runs })
+    console.log(`\n  ${w.name}: ${fmt(w.expected.events)} events, ${fmt(w.expected.bytes / 1e6, 1)} MB — ${w.describe}`)
+    const rows = []
+    for (const impl of Object.keys(BROWSER_IMPL_NOTES)) {
+      const good = runs.filter((r) => r.impl === impl && r.m)
+      const med = (k) => median(good.map((r) => r.m[k]))
+      const ratio = (k) => median(good.map((r) => {
+        const o = runs.find((x) => x.impl === 'native' && x.round === r.round && x.m)
+        return o ? r.m[k] / o.m[k] : NaN
+      }))
+      rows.push([impl, fmt(med('eventsPerSec')), fmt(med('mbPerSec'), 1), fmt(med('cpuPerEvent'), 2), impl === 'native' ? '' : fmt(ratio('eventsPerSec'), 2), impl === 'native' ? '' : fmt(ratio('cpuPerEvent'), 2), `${good.length}/${runs.filter((r) => r.impl === impl).length}`])
+      for (const r of runs.filter((x) => x.impl === impl && x.verifyError)) console.log(`  ! ${impl} round ${r.round}: ${r.verifyError}`)
+    }
+    console.log(table(['impl', 'events/s', 'MB/s', 'CPU µs/ev', '÷ native ev/s', '÷ native CPU', 'ok runs'], rows, [0]))
+  }
+  console.log('  (events/s from the page\'s clock, construction to the last event; CPU: all of Chromium\'s processes, from')
+  console.log('   /proc, 10 ms ticks; ratios: median over rounds of the two runs of the same round)')
+  return byWorkload
+}
+
+function browserTargetRows(browser) {
+  if (!browser) return ONLY.includes('browser') ? [['browser: ours / native Chromium EventSource', 'n/a', '≥ 1.00', 'n/a']] : []
+  return browser.map(({ w, runs }) => {
+    const ratios = runs
+      .filter((r) => r.impl === 'ours' && r.m)
+      .map((r) => {
+        const o = runs.find((x) => x.impl === 'native' && x.round === r.round && x.m)
+        return o ? r.m.eventsPerSec / o.m.eventsPerSec : NaN
+      })
+    const r = median(ratios)
+    return [`browser ${w.name}: events/s ours / native EventSource`, fmt(r, 2), '≥ 1.00', Number.isNaN(r) ? 'n/a' : r >= 1 ? 'PASS' : 'FAIL']
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
 // Profile mode
 
 function summarizeProfile(file, top, windowUs) {
@@ -621,6 +679,7 @@ async function bench(size) {
   const results = []
   const raw = []
   for (const name of ONLY) {
+    if (name === 'browser') continue
     const w = resolveWorkload(name, QUICK)
     if (typeof opt('impls') === 'string') w.impls = w.impls.filter((i) => opt('impls').split(',').includes(i))
     if (w.impls.length === 0) continue
@@ -661,6 +720,8 @@ async function bench(size) {
     printWorkload(w, server, summaries)
   }
 
+  const browser = ONLY.includes('browser') ? await browserSection() : undefined
+
   const rrows = ratioRows(results)
   console.log('\n## ratios ours / other')
   console.log('  (median over rounds of ours ÷ other within the same round; >1 is better for events/s and cycles/s,')
@@ -669,7 +730,7 @@ async function bench(size) {
   else console.log('  n/a (no successful "ours" run)')
 
   console.log('\n## targets (ratios as above)')
-  console.log(table(['target', 'value', 'need', 'result'], targetRows(results, size), [0, 2]))
+  console.log(table(['target', 'value', 'need', 'result'], [...targetRows(results, size), ...browserTargetRows(browser)], [0, 2]))
   if (size !== undefined) console.log(`  ${relative(ROOT, DIST_BROWSER)}: ${fmt(size.minified)} bytes minified, ${fmt(size.gzip)} bytes gzip -9 (${fmt(size.gzip / 1024, 2)} KiB)`)
   console.log(`\ntotal time ${fmt((Date.now() - started) / 1000, 1)} s`)
   if (typeof opt('json') === 'string') {
