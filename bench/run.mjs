@@ -6,7 +6,7 @@
 //   --only=a,b          workloads: small, large (= large-ascii + large-utf8 + large-mixed),
 //                       large-ascii, large-utf8, large-mixed, multiline, multiline-mixed,
 //                       latency, churn, idle
-//   --runs=N            measured runs per implementation (default 5; quick 1)
+//   --runs=N            measured runs per implementation (default 7; quick 1; browser 9)
 //   --impls=a,b         only these implementations (default: all of the workload's)
 //   --no-build          do not rebuild dist/ even if src/ is newer
 //   --ours=PATH         measure another build as "ours" (e.g. a copy of dist/ from before a change)
@@ -51,7 +51,7 @@ for (const a of args) {
 }
 const DIST_INDEX = typeof opt('ours') === 'string' ? resolve(opt('ours')) : join(ROOT, 'dist', 'index.mjs')
 const QUICK = !!opt('quick')
-const RUNS = opt('runs') ? Number.parseInt(opt('runs'), 10) : QUICK ? 1 : 5
+const RUNS = opt('runs') ? Number.parseInt(opt('runs'), 10) : QUICK ? 1 : 7
 if (!(RUNS >= 1)) {
   console.error('--runs=N needs N >= 1')
   process.exit(2)
