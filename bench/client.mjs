@@ -243,6 +243,75 @@ async function settleAndReport(r) {
   report({ ok: true, ...r, after })
 }
 
+/**
+ * Idle sources: opens w.sources[0] sources to one origin, waits until each has its first event,
+ * takes the heap after gc, opens more up to w.sources[1], and again. What each source holds while
+ * it waits for the next event is the heap above the baseline, divided by the number of sources.
+ * `open(onFirst)` starts one and returns how to close it.
+ */
+async function runIdle(open) {
+  const sizes = w.sources
+  const closers = []
+  let opened = 0
+  let failed
+  const onFirst = () => opened++
+  const onFail = (why) => {
+    failed ??= why
+  }
+  const heapAfterGc = async () => {
+    // Let pending reads and timers settle, then collect everything collectable.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    gc()
+    await new Promise((resolve) => setImmediate(resolve))
+    gc()
+    return process.memoryUsage().heapUsed
+  }
+  const base = await heapAfterGc()
+  const t0 = now()
+  const points = []
+  for (const n of sizes) {
+    while (closers.length < n) closers.push(open(onFirst, onFail))
+    while (opened < n && failed === undefined) await new Promise((resolve) => setTimeout(resolve, 20))
+    if (failed !== undefined) break
+    points.push({ sources: n, heap: (await heapAfterGc()) - base })
+  }
+  const wallMs = toMs(now() - t0)
+  for (const close of closers) close()
+  if (failed !== undefined) return report({ ok: false, error: `${failed} (${opened} sources had opened)` })
+  report({ ok: true, events: opened, points, wallMs })
+}
+
+function idleEventSource(ES) {
+  return (onFirst, onFail) => {
+    const es = new ES(url)
+    let first = true
+    es.addEventListener('message', () => {
+      if (first) onFirst()
+      first = false
+    })
+    es.addEventListener('error', () => onFail(`error event, readyState ${es.readyState}`))
+    return () => es.close()
+  }
+}
+
+function idleFetch() {
+  return (onFirst, onFail) => {
+    const controller = new AbortController()
+    fetch(url, { signal: controller.signal, headers: { Accept: 'text/event-stream' } })
+      .then(async (res) => {
+        const reader = res.body.getReader()
+        await reader.read()
+        onFirst()
+        // Waits for the next chunk, as a source does.
+        await reader.read()
+      })
+      .catch((e) => {
+        if (!controller.signal.aborted) onFail(String(e))
+      })
+    return () => controller.abort()
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Limits.
 
@@ -466,12 +535,14 @@ async function main() {
   if (impl === 'ours' || impl === 'eventsource') {
     const { ES, churnOptions } = await loadEventSource()
     if (w.kind === 'stream') runEventSourceStream(ES)
+    else if (w.kind === 'idle') await runIdle(idleEventSource(ES))
     else if (w.kind === 'latency') runEventSourceLatency(ES)
     else runEventSourceChurn(ES, churnOptions)
   } else if (impl === 'http-raw') runHttpRaw()
   else if (impl === 'fetch-text') await runFetch(false)
   else if (impl === 'fetch-parser') await runFetch(true)
   else if (impl === 'fetch-loop') await runFetchLoop()
+  else if (impl === 'fetch-idle') await runIdle(idleFetch())
   else throw new Error(`unknown implementation ${impl}`)
 }
 

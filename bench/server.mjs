@@ -25,6 +25,8 @@ if (w.kind === 'stream') {
   expected = stream.expected
 } else if (w.kind === 'latency') {
   expected = latencyExpected(w)
+} else if (w.kind === 'idle') {
+  expected = { events: w.sources[w.sources.length - 1] }
 } else {
   expected = churnExpected(w)
 }
@@ -93,6 +95,12 @@ const server = createServer((req, res) => {
     return res.end('data: warm\n\n')
   }
   if (w.kind === 'churn') return churn(req, res)
+  if (w.kind === 'idle') {
+    // One event, then nothing: the source waits, as most sources do most of the time.
+    res.writeHead(200, SSE_HEADERS)
+    res.write('data: hello\n\n')
+    return holdOpen(res)
+  }
   res.socket.setNoDelay(true)
   res.writeHead(200, SSE_HEADERS)
   res.flushHeaders()
@@ -100,7 +108,9 @@ const server = createServer((req, res) => {
   else latency(res)
 })
 server.keepAliveTimeout = 5_000
+// Idle sources open thousands of streams at once.
+server.maxConnections = 20_000
 
-server.listen(0, '127.0.0.1', () => {
+server.listen({ port: 0, host: '127.0.0.1', backlog: 8192 }, () => {
   process.send({ ready: true, port: server.address().port, expected, buildMs })
 })

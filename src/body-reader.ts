@@ -24,15 +24,17 @@ export type ChunkHandler = (chunk: Uint8Array) => boolean | Promise<boolean>
  * Resolves when the body ended or reading stopped; rejects when the body errors (a dropped
  * connection, an aborted request).
  */
-export async function readBody(body: unknown, onChunk: ChunkHandler): Promise<void> {
-  if (body === null || body === undefined) return
+export function readBody(body: unknown, onChunk: ChunkHandler): Promise<void> {
+  // Not an async function: the reading loop's own promise is handed back as it is, rather than
+  // wrapped in one more promise that every idle connection would keep until its stream ends.
+  if (body === null || body === undefined) return Promise.resolve()
   if (typeof (body as WebByteStream).getReader === 'function') {
     return readWebStream(body as WebByteStream, onChunk)
   }
   if (!BROWSER_SCRIPT && typeof (body as NodeByteStream)[Symbol.asyncIterator] === 'function') {
     return readNodeStream(body as NodeByteStream, onChunk)
   }
-  throw new TypeError('EventSource: cannot read the response body')
+  return Promise.reject(new TypeError('EventSource: cannot read the response body'))
 }
 
 async function readWebStream(body: WebByteStream, onChunk: ChunkHandler): Promise<void> {

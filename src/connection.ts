@@ -6,7 +6,7 @@ import { isEventStreamContentType } from './mime'
 import type { ResolvedOptions } from './options'
 import { buildRequestInit } from './request'
 import { unrefTimer } from './timers'
-import type { ResponseLike } from './types'
+import type { EventSourceRequestInit, ResponseLike } from './types'
 
 /** One connection attempt under way. */
 export interface Attempt {
@@ -60,22 +60,13 @@ export function connect(
     }
   }
 
-  /** Feeds the body into the event stream; resolves with whether an event or line outgrew `maxEventSize`. */
-  const readEvents = async (body: unknown): Promise<boolean> => {
-    let overflowed = false
-    await readBody(body, (chunk) => {
-      // Nothing of a connection that the source ended (close(), reconnect()) is interpreted.
-      if (signal.aborted) return false
-      if (readTimeout !== undefined) lastReadAt = Date.now()
-      overflowed = !stream.feed(chunk)
-      // A handler may have closed the source while this chunk's events were dispatched.
-      if (overflowed || signal.aborted) return false
-      // Extension: backpressure. Consumers that fell behind hold the flow: read on once they caught up.
-      const flowing = flow.whenFlowing()
-      return flowing ? resumeReading(flowing) : true
-    })
+  /** Sends the request, unless the source was closed while the `headers` function ran. */
+  const requestWith = (init: EventSourceRequestInit): Promise<unknown> => {
     signal.throwIfAborted()
-    return overflowed
+    failing = 'network error'
+    // processResponse step 2: "if res is a network error, then reestablish the connection"
+    // (the catch below).
+    return fetch(url, init)
   }
 
   /** Resolves whether to read on once the flow resumes, or at once when the attempt is aborted. */
@@ -92,21 +83,21 @@ export function connect(
       return !signal.aborted
     })
 
+  let failing = 'the `headers` option failed'
   const run = async (): Promise<FailureDetails | undefined> => {
+    // Starts a microtask later, once the source holds this attempt: a `headers` function that
+    // closes the source must find it there to abort.
+    await undefined
     let fetched: unknown
     let response: ResponseLike | undefined
-    let failing = 'the `headers` option failed'
     let bodyEnded = false
     if (readTimeout !== undefined) readTimer = unrefTimer(setTimeout(checkReadTimeout, readTimeout))
     try {
       // A source closed before the attempt started calls no `headers` function and sends nothing.
       signal.throwIfAborted()
-      const init = await buildRequestInit(options.template, lastEventId, signal)
-      signal.throwIfAborted()
-      failing = 'network error'
-      // processResponse step 2: "if res is a network error, then reestablish the connection"
-      // (the catch below).
-      fetched = await fetch(url, init)
+      // The request init is not kept in a variable: this function waits as long as the stream
+      // lasts, and all it would hold is memory every idle connection pays for.
+      fetched = await requestWith(await buildRequestInit(options.template, lastEventId, signal))
       lastReadAt = Date.now()
       response = checkResponse(fetched)
       signal.throwIfAborted()
@@ -118,7 +109,22 @@ export function connect(
       stream.reset()
       announce(originOf(response.url || url))
       signal.throwIfAborted()
-      if (await readEvents(response.body)) {
+      // Feeds the body into the event stream until it ends, the source closes, or an event or a
+      // line outgrows `maxEventSize`.
+      let overflowed = false
+      await readBody(response.body, (chunk) => {
+        // Nothing of a connection that the source ended (close(), reconnect()) is interpreted.
+        if (signal.aborted) return false
+        if (readTimeout !== undefined) lastReadAt = Date.now()
+        overflowed = !stream.feed(chunk)
+        // A handler may have closed the source while this chunk's events were dispatched.
+        if (overflowed || signal.aborted) return false
+        // Extension: backpressure. Consumers that fell behind hold the flow: read on once they caught up.
+        const flowing = flow.whenFlowing()
+        return flowing ? resumeReading(flowing) : true
+      })
+      signal.throwIfAborted()
+      if (overflowed) {
         return failure('event-size', `an event or line grew past \`maxEventSize\` (${options.maxEventSize} characters)`, response)
       }
       // processEventSourceEndOfBody: "If res is not a network error, then reestablish the connection."
@@ -142,9 +148,7 @@ export function connect(
   }
 
   return {
-    // Started a microtask later, once the source holds this attempt: a `headers` function that
-    // closes the source must find it there to abort.
-    done: Promise.resolve().then(run),
+    done: run(),
     abort() {
       clearTimeout(readTimer)
       controller.abort()

@@ -6,6 +6,7 @@ import { mix } from './checksum.mjs'
 /** Implementations run for stream and latency workloads, and for churn. */
 export const STREAM_IMPLS = ['ours', 'eventsource', 'http-raw', 'fetch-text', 'fetch-parser']
 export const CHURN_IMPLS = ['ours', 'eventsource', 'fetch-loop']
+export const IDLE_IMPLS = ['ours', 'eventsource', 'fetch-idle']
 
 export const IMPL_NOTES = {
   ours: 'this library (dist/index.mjs), addEventListener',
@@ -14,6 +15,7 @@ export const IMPL_NOTES = {
   'fetch-text': 'limit: fetch + streaming TextDecoder, counts bytes and chars (no parsing)',
   'fetch-parser': 'limit: fetch + TextDecoder + eventsource-parser, no dispatch',
   'fetch-loop': 'limit: raw fetch reconnect loop, minimal parsing',
+  'fetch-idle': 'limit: fetch + one pending reader.read() per stream (what any fetch-based source holds)',
 }
 
 /** Every workload: `kind` decides the server route and the client loop. */
@@ -22,6 +24,9 @@ export const WORKLOADS = {
   'large-ascii': { kind: 'stream', events: [2_000, 200], size: 65_536, multibyte: false, describe: '64 KiB ASCII JSON-like data' },
   'large-utf8': { kind: 'stream', events: [2_000, 200], size: 65_536, multibyte: true, describe: '64 KiB JSON-like data with multi-byte characters' },
   multiline: { kind: 'stream', events: [50_000, 5_000], lines: 10, eventType: 'tick', describe: '`event: tick`, 10 data lines, addEventListener("tick")' },
+  'large-mixed': { kind: 'stream', events: [2_000, 200], size: 65_536, describe: '64 KiB single-line events, text with 2 % multi-byte characters (2-, 3-, 4-byte)' },
+  'multiline-mixed': { kind: 'stream', events: [50_000, 5_000], lines: 10, eventType: 'tick', describe: '`event: tick` + 10 data lines (~370 B), text with 2 % multi-byte characters' },
+  idle: { kind: 'idle', sources: [[1_000, 5_000], [200, 500]], describe: 'N sources open to one origin at once, each given one event, then idle: heap per source after gc' },
   latency: { kind: 'latency', events: [3_000, 500], skip: [100, 50], describe: 'one event per ms, send-to-listener time' },
   churn: { kind: 'churn', events: [500, 50], snapshotAt: [100, 10], snapshotEvery: [50, 5], describe: 'one event, then the server closes (retry: 1); ours with constantBackoff' },
 }
@@ -33,7 +38,7 @@ export function resolveWorkload(name, quick) {
   const pick = (v) => (Array.isArray(v) ? v[quick ? 1 : 0] : v)
   const out = { name }
   for (const [k, v] of Object.entries(w)) out[k] = pick(v)
-  out.impls = w.kind === 'churn' ? CHURN_IMPLS : STREAM_IMPLS
+  out.impls = w.kind === 'churn' ? CHURN_IMPLS : w.kind === 'idle' ? IDLE_IMPLS : STREAM_IMPLS
   return out
 }
 
@@ -116,6 +121,54 @@ function buildMultiline(w) {
   return finish(parts, datas)
 }
 
+/**
+ * Text in which about 2 % of the characters are multi-byte in UTF-8, in turn 2-, 3- and 4-byte ones
+ * (é, €, 😀): words of ASCII letters with a space between them, like prose or JSON strings.
+ */
+function mixedText(rnd, chars) {
+  const MULTI = ['é', '€', '😀']
+  let out = ''
+  let k = 0
+  while (out.length < chars) {
+    const r = rnd()
+    if (r < 0.02) out += MULTI[k++ % 3]
+    else if (r < 0.18) out += ' '
+    else out += String.fromCharCode(97 + ((r * 1000) | 0) % 26)
+  }
+  return out
+}
+
+/** 64 KiB single-line events of mixed text (the server's 64 KiB slices cut through them and their characters). */
+function buildLargeMixed(w) {
+  const rnd = prng(4)
+  // Sixteen texts, each event one of them behind its own number: building 2,000 × 64 KiB of text
+  // character by character would take the server minutes.
+  const texts = Array.from({ length: 16 }, () => mixedText(rnd, Math.floor((w.size - 16) / 1.034)))
+  const parts = []
+  const datas = []
+  for (let i = 0; i < w.events; i++) {
+    // `data: ` + text + LF LF is about w.size bytes: ~2 % of the characters take 2–4 bytes.
+    const data = `${String(i).padStart(7, '0')} ${texts[i % 16]}`
+    datas.push(data)
+    parts.push(`data: ${data}\n\n`)
+  }
+  return finish(parts, datas)
+}
+
+/** Typed ten-line events of mixed text, about 370 bytes each. */
+function buildMultilineMixed(w) {
+  const rnd = prng(5)
+  const parts = []
+  const datas = []
+  for (let i = 0; i < w.events; i++) {
+    const lines = []
+    for (let j = 0; j < w.lines; j++) lines.push(mixedText(rnd, 28))
+    datas.push(lines.join('\n'))
+    parts.push(`event: tick\ndata: ${lines.join('\ndata: ')}\n\n`)
+  }
+  return finish(parts, datas)
+}
+
 /** The data of churn cycle `n` (1-based) — the server picks n from Last-Event-ID + 1. */
 export function churnData(n) {
   return `cycle ${n} {"status":"ok","payload":"${'z'.repeat(40)}"}`
@@ -141,7 +194,9 @@ export function churnExpected(w) {
 
 export function buildStream(w) {
   if (w.name === 'small') return buildSmall(w)
-  if (w.name.startsWith('large')) return buildLarge(w)
+  if (w.name === 'large-ascii' || w.name === 'large-utf8') return buildLarge(w)
   if (w.name === 'multiline') return buildMultiline(w)
+  if (w.name === 'large-mixed') return buildLargeMixed(w)
+  if (w.name === 'multiline-mixed') return buildMultilineMixed(w)
   throw new Error(`no stream builder for ${w.name}`)
 }
