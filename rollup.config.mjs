@@ -72,11 +72,13 @@ function polyfillEntry(kind) {
   }
 }
 
-// The sources as the browser script sees them: fetch.ts (which can load cross-fetch) and platform.ts
-// (whose BROWSER_SCRIPT = false keeps the Node-only paths) swapped for their browser versions.
+// The sources as the browser builds see them: fetch.ts (which can load cross-fetch), platform.ts
+// (whose BROWSER_SCRIPT = false keeps the Node-only paths) and event-stream.ts (whose line splitting
+// in the bytes pays only with Node's native byte search) swapped for their browser versions.
 const browserModules = () => [
   replaceModule('src/fetch.ts', 'src/fetch.browser.ts'),
   replaceModule('src/platform.ts', 'src/platform.browser.ts'),
+  replaceModule('src/event-stream.ts', 'src/event-stream.browser.ts'),
 ]
 
 // Not minified: the bundler that consumes it minifies, and its users read it when debugging.

@@ -41,8 +41,10 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
   /** Events waiting for the consumer (at most `highWaterMark` plus one network read's). */
   #queue: MessageEvent[] = []
   #holding = false
-  /** Once the source closed: how the loop ends (done, or the failure, thrown once). */
-  #end: Promise<IteratorResult<MessageEvent>> | undefined
+  /** Whether the source closed (the loop ends once the queue is empty). */
+  #finished = false
+  /** The failure that closed the source, thrown once the queue is empty. */
+  #failure: ConnectionFailureError | undefined
   /** A `next()` waiting for an event. */
   #wake: ((result: Promise<IteratorResult<MessageEvent>>) => void) | undefined
 
@@ -55,7 +57,7 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
 
   /** The source dispatched `event`. */
   push(event: MessageEvent): void {
-    if (this.#end || (this.#types && !this.#types.has(event.type))) return
+    if (this.#finished || (this.#types && !this.#types.has(event.type))) return
     if (this.#wake) return this.#resolve(Promise.resolve({ value: event, done: false }))
     // Hold the flow while the queue is full (see #hold).
     this.#hold(this.#queue.push(event) >= this.#highWaterMark)
@@ -67,9 +69,9 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
    * resume (`shouldRetry` said no to kind `'end'`) finished it: that loop ends without throwing.
    */
   finish(failure?: ConnectionFailure): void {
-    if (this.#end) return
-    this.#end = failure && failure.kind !== 'end' ? Promise.reject(toError(failure)) : DONE
-    this.#end.catch(ignore) // thrown when the consumer gets there, not reported before
+    if (this.#finished) return
+    this.#finished = true
+    if (failure && failure.kind !== 'end') this.#failure = toError(failure)
     this.#hold(false)
     if (this.#wake) this.#resolve(this.#settle())
   }
@@ -80,13 +82,14 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
       this.#hold(this.#queue.length >= this.#highWaterMark)
       return Promise.resolve({ value: event, done: false })
     }
-    return this.#end ? this.#settle() : new Promise((resolve) => (this.#wake = resolve))
+    return this.#finished ? this.#settle() : new Promise((resolve) => (this.#wake = resolve))
   }
 
   /** `break`, `return` or a throw in the loop's body: the source closes. */
   return(): Promise<IteratorResult<MessageEvent>> {
-    const leaving = !this.#end
-    this.#end = DONE
+    const leaving = !this.#finished
+    this.#finished = true
+    this.#failure = undefined
     this.#queue = []
     this.#hold(false)
     if (this.#wake) this.#resolve(DONE)
@@ -106,9 +109,9 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
 
   /** The end of a finished loop: a failure is thrown once, then the iterator is done. */
   #settle(): Promise<IteratorResult<MessageEvent>> {
-    const end = this.#end!
-    this.#end = DONE
-    return end
+    const failure = this.#failure
+    this.#failure = undefined
+    return failure ? Promise.reject(failure) : DONE
   }
 
   /** Holds the source's flow while `full`, releases it once not (each iterator holds it once at most). */
@@ -121,8 +124,6 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
 }
 
 const DONE: Promise<IteratorResult<MessageEvent>> = /* @__PURE__ */ Promise.resolve({ value: undefined, done: true })
-
-function ignore(): void {}
 
 function toError(failure: ConnectionFailure): ConnectionFailureError {
   const { message, cause, ...details } = failure

@@ -312,8 +312,10 @@ export class EventSource extends EventTarget {
     try {
       this.#options.onComment!(text)
     } catch (error) {
-      // As an exception in an event listener: reported, and the stream goes on.
-      reportLater(error)
+      // As an exception in an event listener: reported (uncaught, but later), and the stream goes on.
+      queueMicrotask(() => {
+        throw error
+      })
     }
   }
 
@@ -353,7 +355,7 @@ export class EventSource extends EventTarget {
     // Constructor step 15.2: "reestablish the connection, unless the user agent knows that to be
     // futile, in which case the user agent may fail the connection." A network error for a URL
     // fetch cannot speak (ftp:, mailto:, about:, …) will not go away by trying again.
-    if (failure.kind === 'network' && !isHttpUrl(this.#url)) return false
+    if (failure.kind === 'network' && !/^https?:/.test(this.#url)) return false
     try {
       return Boolean(this.#options.shouldRetry(failure))
     } catch {
@@ -486,16 +488,6 @@ function defineReadyStateConstants(target: typeof EventSource): true {
   return true
 }
 
-/** Reports an exception of user code the way an event listener's is (uncaught, but later). */
-function reportLater(error: unknown): void {
-  queueMicrotask(() => {
-    throw error
-  })
-}
-
-function isHttpUrl(url: string): boolean {
-  return url.startsWith('http:') || url.startsWith('https:')
-}
 
 /**
  * Encoding-parses `href` relative to the document's base URL where there is one (a browser page

@@ -1,5 +1,4 @@
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser'
-import { BROWSER_SCRIPT } from './platform'
 
 /** What the source does with what the stream says. */
 export interface EventStreamHandlers {
@@ -44,11 +43,12 @@ export class EventStream {
   /** Whether the parser got anything since `reset()` (a leading BOM is still to come if not). */
   #started = false
   #overflowed = false
-  /** The next comment the parser reports is what is left of a dropped line: it is not reported. */
-  #droppedLine = false
+  /** The lines the parser keeps (§ 9.2.6), by their start: comments too when they are reported. */
+  readonly #keptLines: readonly string[]
 
   constructor(handlers: EventStreamHandlers, maxEventSize: number) {
     this.#maxEventSize = maxEventSize
+    this.#keptLines = handlers.onComment ? [...KEPT_FIELDS, ':'] : KEPT_FIELDS
     this.#parser = createParser({
       // An event that arrives whole in one chunk never sits in the parser's buffer, so its size is
       // checked here too: `maxEventSize` bounds every event, not only the ones still arriving.
@@ -68,8 +68,7 @@ export class EventStream {
       onComment:
         handlers.onComment &&
         ((text) => {
-          if (this.#droppedLine) this.#droppedLine = false
-          else if (!this.#overflowed) handlers.onComment!(text)
+          if (!this.#overflowed) handlers.onComment!(text)
         }),
       // The parser bounds the data of the event being built; `#hold` bounds the line still arriving.
       maxBufferSize: maxEventSize,
@@ -87,7 +86,6 @@ export class EventStream {
     this.#clearPending()
     this.#started = false
     this.#overflowed = false
-    this.#droppedLine = false
   }
 
   /**
@@ -101,8 +99,7 @@ export class EventStream {
       // The line still arriving ends at this chunk's first line end: it is parsed on its own, so
       // that only its bytes are copied, not the chunk's.
       start = firstLineEnd(bytes) + 1
-      // A discarded line keeps only the ':' that makes it a comment, and gets just its line end.
-      this.#droppedLine = this.#discarding
+      // A discarded line is only the placeholder that stands for it, and gets just its line end.
       this.#append(bytes.subarray(this.#discarding ? start - 1 : 0, start))
       this.#parse(this.#pending.subarray(0, this.#pendingLength))
       this.#clearPending()
@@ -116,9 +113,9 @@ export class EventStream {
   #parse(piece: Uint8Array): void {
     if (this.#overflowed) return
     let text: string
-    if (BROWSER_SCRIPT || this.#ascii) text = ONE_SHOT.decode(piece)
+    if (this.#ascii) text = ONE_SHOT.decode(piece)
     else text = STREAMING.decode(piece, STREAM)
-    this.#ascii = BROWSER_SCRIPT || text.length === piece.length
+    this.#ascii = text.length === piece.length
     this.#started = true
     this.#parser.feed(text)
   }
@@ -126,8 +123,8 @@ export class EventStream {
   /**
    * Keeps the start of a line that has not ended yet. `maxEventSize` bounds it: past that many
    * UTF-16 code units a line that can be a field the parser keeps (§ 9.2.6: `data`, `event`, `id`,
-   * `retry`) overflows; any other line (a comment, an unknown field) is dropped as it arrives,
-   * since "the field is ignored" anyway. Code units are counted from the bytes (one per UTF-8
+   * `retry`), or a comment that `onComment` is to get, overflows; any other line (an unknown field,
+   * a comment nobody asked for) is dropped as it arrives, since "the field is ignored" anyway. Code units are counted from the bytes (one per UTF-8
    * sequence, two for a four-byte one), and only once the bytes alone pass the bound; over three
    * bytes per unit (invalid UTF-8) also overflows, so memory stays bounded whatever the bytes.
    */
@@ -140,11 +137,11 @@ export class EventStream {
     let head = String.fromCharCode(...this.#pending.subarray(0, 9))
     if (!this.#started && head.startsWith(BOM_BYTES)) head = head.slice(3)
     this.#clearPending()
-    if (KEPT_FIELDS.some((field) => field.startsWith(head.slice(0, field.length)))) {
+    if (this.#keptLines.some((field) => field.startsWith(head.slice(0, field.length)))) {
       this.#overflowed = true
     } else {
       this.#discarding = true
-      this.#append(COMMENT)
+      this.#append(IGNORED_LINE)
     }
   }
 
@@ -184,14 +181,15 @@ export class EventStream {
 // in the text so that the parser strips exactly one ("One leading U+FEFF BYTE ORDER MARK character
 // must be ignored if any are present"); a second one belongs to the first line.
 // Two decoders, for speed in Node: its one-shot decoding is several times faster for ASCII, its
-// streaming decoding (which a decoder, once used so, keeps for good) faster for other text; the
-// browser script uses the one-shot one only. A piece never ends inside a character, so both are
-// exact and hold nothing between calls: every source shares them.
+// streaming decoding (which a decoder, once used so, keeps for good) faster for other text. A piece
+// never ends inside a character, so both are exact and hold nothing between calls: every source
+// shares them.
 const ONE_SHOT = /* @__PURE__ */ new TextDecoder('utf-8', { ignoreBOM: true })
-const STREAMING = BROWSER_SCRIPT ? ONE_SHOT : /* @__PURE__ */ new TextDecoder('utf-8', { ignoreBOM: true })
+const STREAMING = /* @__PURE__ */ new TextDecoder('utf-8', { ignoreBOM: true })
 const STREAM: TextDecodeOptions = { stream: true }
 const EMPTY = new Uint8Array(0)
-const COMMENT = new Uint8Array([0x3a])
+/** What a dropped line becomes: a field without a name the spec knows (§ 9.2.6: "the field is ignored"). */
+const IGNORED_LINE = new Uint8Array([0x78])
 const MAX_KEPT_BUFFER = 1 << 20
 /** The fields the parser keeps a line of (§ 9.2.6), with the colon that ends their name. */
 const KEPT_FIELDS = ['data:', 'event:', 'id:', 'retry:']
@@ -199,10 +197,11 @@ const KEPT_FIELDS = ['data:', 'event:', 'id:', 'retry:']
 const BOM_BYTES = '\xEF\xBB\xBF'
 
 /**
- * Node's Buffer searches natively (memchr), many times faster than V8's Uint8Array methods, and
- * works on any Uint8Array; other runtimes get the standard methods.
+ * Node's (and Bun's) Buffer searches natively (memchr), many times faster than V8's Uint8Array
+ * methods, and works on any Uint8Array; runtimes without it (Deno) get the standard methods. The
+ * browser builds use event-stream.browser.ts instead.
  */
-const Bytes: { prototype: Uint8Array } = (!BROWSER_SCRIPT && (globalThis as { Buffer?: typeof Bytes }).Buffer) || Uint8Array
+const Bytes: { prototype: Uint8Array } = (globalThis as { Buffer?: typeof Bytes }).Buffer || Uint8Array
 const { indexOf, lastIndexOf } = Bytes.prototype
 
 /** The index of the last CR or LF in `bytes`, or -1. */

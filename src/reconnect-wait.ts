@@ -65,16 +65,13 @@ export class ReconnectWait {
 
   #arm(delay: number): void {
     clearTimeout(this.#timer)
-    this.#timer = setTimeout(this.#onTimer, delay)
+    this.#timer = setTimeout(this.#wake, delay)
   }
 
-  readonly #onTimer = (): void => {
-    this.#timer = undefined
-    // Offline: the `online` listener ends the wait.
-    if (!this.#offline()) this.#end()
-  }
-
-  /** The network is back, or the page became visible: reconnect now, or once the reconnection time is over. */
+  /**
+   * The timer fired, the network is back, or the page became visible: reconnect now, or once the
+   * reconnection time is over. Offline, the wait goes on until `online`.
+   */
   readonly #wake = (): void => {
     if (this.#offline()) return
     const left = this.#earliest - Date.now()
@@ -100,13 +97,9 @@ export class ReconnectWait {
     const scope = this.#scope
     if (!scope || this.#watching === on) return
     this.#watching = on
-    const document = typeof scope.document?.addEventListener === 'function' ? scope.document : undefined
-    if (on) {
-      scope.addEventListener('online', this.#wake)
-      document?.addEventListener('visibilitychange', this.#onVisibilityChange)
-    } else {
-      scope.removeEventListener('online', this.#wake)
-      document?.removeEventListener('visibilitychange', this.#onVisibilityChange)
-    }
+    // A window has a document to watch too; a worker has none.
+    const method = on ? 'addEventListener' : 'removeEventListener'
+    scope[method]('online', this.#wake)
+    scope.document?.[method]('visibilitychange', this.#onVisibilityChange)
   }
 }

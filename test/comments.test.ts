@@ -78,12 +78,25 @@ describe('extension: onComment', () => {
     expect(log).toEqual([':a', ':b', ':c'])
   })
 
-  test('a comment longer than maxEventSize is dropped as it arrives, not reported in part', async () => {
+  test('a comment longer than maxEventSize is never reported in part: it ends the connection as an oversized data line does', async () => {
     server.route('/s', streamInPieces([':' + 'x'.repeat(300), 'y'.repeat(300), '\n:short\ndata: after\n\n'], { hold: true }))
-    const { log } = recordStream('/s', { maxEventSize: 100 })
-    await waitFor(() => log.length === 2)
+    const errors: string[] = []
+    const { log, source } = recordStream('/s', { maxEventSize: 100 })
+    source.addEventListener('error', (event) => errors.push(event.kind))
+    await waitFor(() => errors.length === 1)
     await settle(50)
-    expect(log).toEqual([':short', 'message=after'])
+    expect(errors).toEqual(['event-size'])
+    expect(log).toEqual(['error'])
+  })
+
+  test('without onComment, a comment longer than maxEventSize is dropped as it arrives: the stream goes on', async () => {
+    server.route('/s', streamInPieces([':' + 'x'.repeat(300), 'y'.repeat(300), '\n:short\ndata: after\n\n'], { hold: true }))
+    const messages: string[] = []
+    const source = open('/s', { maxEventSize: 100 })
+    source.onmessage = (event) => messages.push(event.data)
+    await waitFor(() => messages.length === 1)
+    expect(messages).toEqual(['after'])
+    expect(source.readyState).toBe(EventSource.OPEN)
   })
 
   test('an exception in onComment is reported as uncaught, as a listener\'s would be, and the stream goes on', async () => {

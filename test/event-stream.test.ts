@@ -1,6 +1,15 @@
 import type { EventSourceMessage } from 'eventsource-parser'
-import { EventStream } from '../src/event-stream'
+import { EventStream as NodeEventStream } from '../src/event-stream'
+import { EventStream as BrowserEventStream } from '../src/event-stream.browser'
 
+/**
+ * Both implementations follow the same rules: event-stream.ts (Node, Deno, Bun: line ends found in
+ * the bytes) and event-stream.browser.ts (the browser builds: a streaming decoder into the parser).
+ */
+describe.each([
+  ['Node build', NodeEventStream],
+  ['browser builds', BrowserEventStream],
+])('%s', (_build, EventStream) => {
 /** Feeds `chunks` to a fresh EventStream and returns what it reported, in order. */
 function interpret(chunks: Uint8Array[]): string[] {
   const seen: string[] = []
@@ -181,6 +190,20 @@ describe('EventStream: maxEventSize bounds the line still arriving, in character
     expect(run(['\uFEFFdata: ', 'x'.repeat(100)], 16).ok).toBe(false)
   })
 
+  test('with onComment, a comment line past maxEventSize overflows (it cannot be reported whole); without, it is dropped', () => {
+    const comments: string[] = []
+    const handlers = { onEvent() {}, onId() {}, onRetry() {} }
+    const line = Buffer.from(`:${'c'.repeat(2000)}`)
+    const reported = new EventStream({ ...handlers, onComment: (text: string) => comments.push(text) }, 1024)
+    reported.reset()
+    expect(reported.feed(line)).toBe(false)
+    const ignored = new EventStream(handlers, 1024)
+    ignored.reset()
+    expect(ignored.feed(line)).toBe(true)
+    expect(ignored.feed(Buffer.from('\n:short\n'))).toBe(true)
+    expect(comments).toEqual([])
+  })
+
   test('a never-ending comment or unknown field is dropped as it arrives and does not overflow', () => {
     const filler = Array.from({ length: 20 }, () => 'f'.repeat(10))
     expect(run([': ', ...filler, '\ndata: ok\n\n'], 16)).toEqual({ seen: ['message:ok'], ok: true })
@@ -192,4 +215,5 @@ describe('EventStream: maxEventSize bounds the line still arriving, in character
     expect(run(['data: a\n:', ...filler, '\r', '\ndata: b\n\n'], 16).seen).toEqual(['message:a\nb'])
     expect(run(['data: a\n:', ...filler, 'f\r\ndata: b\n\n'], 16).seen).toEqual(['message:a\nb'])
   })
+})
 })
