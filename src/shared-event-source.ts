@@ -99,6 +99,8 @@ export class SharedEventSource extends EventTarget {
   #connection: RelayingEventSource | undefined
   #channel: BroadcastChannel | undefined
   #leadership: Leadership | undefined
+  /** The token of the probe this source waits for before it connects, having taken the lead. */
+  #probe: string | undefined
   readonly #handlers: Partial<Record<HandlerType, Handler<Event>>> = {}
 
   /**
@@ -183,7 +185,22 @@ export class SharedEventSource extends EventTarget {
     channel.onmessage = this.#receive
     this.#channel = channel
     this.#post({ kind: 'hello' })
-    this.#leadership = requestLeadership(locks, name, this.#connect)
+    this.#leadership = requestLeadership(locks, name, () => this.#takeLead(name))
+  }
+
+  /**
+   * On being granted the lock, first takes in everything the previous leader posted before it let
+   * go — its last events, a failure for good — and only then connects: a probe posted from a
+   * second channel object comes back to this source's channel after every message the browser
+   * had before it. So the new connection resumes from the very last event ID, and a failure for
+   * good closes this source instead of letting it connect again.
+   */
+  #takeLead(name: string): void {
+    const token = `${Date.now()}-${Math.random()}`
+    this.#probe = token
+    const probe = new BroadcastChannel(name)
+    probe.postMessage({ kind: 'probe', token } satisfies Broadcast)
+    probe.close()
   }
 
   /**
@@ -203,6 +220,7 @@ export class SharedEventSource extends EventTarget {
     connection?.close()
     this.#leadership?.release()
     this.#leadership = undefined
+    this.#probe = undefined
     this.#channel?.close()
     this.#channel = undefined
     this.#signal?.removeEventListener('abort', this.#closeOnAbort)
@@ -232,11 +250,16 @@ export class SharedEventSource extends EventTarget {
     return this.#dispatchMessage(message)
   }
 
-  /** What the leader posts, and the other sources' `hello`. */
+  /** What the leader posts, the other sources' `hello`, and this source's own probe. */
   readonly #receive = ({ data: message }: MessageEvent<Broadcast>): void => {
     if (this.#readyState === CLOSED) return
     const leading = this.#connection !== undefined
     switch (message.kind) {
+      case 'probe':
+        if (message.token !== this.#probe) return
+        this.#probe = undefined
+        this.#connect()
+        return
       case 'hello':
         if (leading) this.#post({ kind: 'state', readyState: this.#readyState })
         return

@@ -1,7 +1,8 @@
 /**
  * What the sources sharing a connection say to each other over their BroadcastChannel (one
  * channel per share key). The leader posts what its connection does — `open`, each message,
- * each `error` — and answers `hello`, which a source posts when it joins, with `state`. Only
+ * each `error` — and answers `hello`, which a source posts when it joins, with `state`. A source
+that takes the lead waits for its own `probe` before it connects. Only
  * structured-cloneable values travel: an error event's `Headers` go as pairs and its `cause` as
  * a name and a message, and the receiver rebuilds the event.
  */
@@ -49,7 +50,16 @@ export interface ErrorBroadcast {
   retryDelay: number | undefined
 }
 
-export type Broadcast = HelloBroadcast | StateBroadcast | OpenBroadcast | MessageBroadcast | ErrorBroadcast
+/**
+ * Posted by a source that was just granted the lock, to itself: when it comes back, every message
+ * posted before it has arrived. Every other source ignores it.
+ */
+export interface ProbeBroadcast {
+  kind: 'probe'
+  token: string
+}
+
+export type Broadcast = HelloBroadcast | StateBroadcast | OpenBroadcast | MessageBroadcast | ErrorBroadcast | ProbeBroadcast
 
 /** The channel's (and the lock's) name for one share key. */
 export function channelName(url: string, withCredentials: boolean, shareKey: string): string {
