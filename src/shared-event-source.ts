@@ -251,8 +251,9 @@ export class SharedEventSource extends EventTarget {
   }
 
   /** What the leader posts, the other sources' `hello`, and this source's own probe. */
-  readonly #receive = ({ data: message }: MessageEvent<Broadcast>): void => {
-    if (this.#readyState === CLOSED) return
+  readonly #receive = ({ data: message }: MessageEvent<Broadcast | null>): void => {
+    // Anything but our messages (someone else's on a channel of this name) is ignored.
+    if (this.#readyState === CLOSED || typeof message !== 'object' || message === null) return
     const leading = this.#connection !== undefined
     switch (message.kind) {
       case 'probe':
