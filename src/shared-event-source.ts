@@ -50,6 +50,8 @@ const CONNECTION_OPTIONS = {
   shouldRetry: true,
   signal: false,
   maxEventSize: true,
+  networkAware: true,
+  onComment: true,
 } satisfies Record<keyof EventSourceInit, boolean>
 
 /** addEventListener's options, declared here so that projects with only Node's types type-check. */
