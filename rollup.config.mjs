@@ -123,7 +123,7 @@ const browserScriptForRequire = {
   external: nodeExternal,
   onwarn: strictWarnings,
   plugins: [
-    importFromMainEntry({ keep: ['src/browser.ts', 'src/install-global.ts'], target: 'dist/index.cjs' }),
+    importFromMainEntry({ keep: ['src/browser.ts', 'src/browser-api.ts', 'src/install-global.ts'], target: 'dist/index.cjs' }),
     resolve(),
     esbuildTypeScript(),
   ],
@@ -161,10 +161,10 @@ export default [
   ]),
   // The script's globals: `import 'isomorphic-eventsource/browser'` runs dist/eventsource.min.js.
   declarations({ browser: 'src/browser.ts' }, 'mts', [
-    importFromMainEntry({ keep: ['src/browser.ts', 'src/install-global.ts'], target: 'dist/index.browser.mjs' }),
+    importFromMainEntry({ keep: ['src/browser.ts', 'src/browser-api.ts', 'src/install-global.ts'], target: 'dist/index.browser.mjs' }),
   ]),
   declarations({ browser: 'src/browser.ts' }, 'cts', [
-    importFromMainEntry({ keep: ['src/browser.ts', 'src/install-global.ts'], target: 'dist/index.cjs' }),
+    importFromMainEntry({ keep: ['src/browser.ts', 'src/browser-api.ts', 'src/install-global.ts'], target: 'dist/index.cjs' }),
   ]),
   declarations({ 'polyfill.browser': 'src/polyfill.ts' }, 'mts', [
     importFromMainEntry({ keep: ['src/polyfill.ts', 'src/install-global.ts'], target: 'dist/index.browser.mjs' }),

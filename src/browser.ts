@@ -1,10 +1,11 @@
 /**
  * Entry of the minified browser script (an IIFE), and of `isomorphic-eventsource/browser`. It
- * defines the global `IsomorphicEventSource` (everything the package exports) and installs
+ * defines the global `IsomorphicEventSource` (everything the package exports but
+ * `SharedEventSource`, see browser-api.ts) and installs
  * `EventSource` as the global one where there is none. The global is assigned, not declared with
  * `var`, so it is defined however the file runs: as a `<script>`, or imported as a module.
  */
-import * as api from './index'
+import * as api from './browser-api'
 import { installGlobal } from './install-global'
 
 declare global {

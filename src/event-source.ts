@@ -493,7 +493,7 @@ function defineReadyStateConstants(target: typeof EventSource): true {
  * Encoding-parses `href` relative to the document's base URL where there is one (a browser page
  * or worker). In Node, Deno and Bun there is none, so the URL must be absolute.
  */
-function parseUrl(href: string): string {
+export function parseUrl(href: string): string {
   const scope = globalThis as { document?: { baseURI?: string }; location?: { href?: string } }
   const base = scope.document?.baseURI ?? scope.location?.href
   try {

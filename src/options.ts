@@ -72,7 +72,7 @@ export function resolveOptions(init: EventSourceInit | null | undefined): Resolv
  * Reads one option. A value that comes from a polluted `Object.prototype` is ignored, and a
  * getter that throws is reported with the option's name.
  */
-function readOption<K extends keyof EventSourceInit>(
+export function readOption<K extends keyof EventSourceInit>(
   init: EventSourceInit | null | undefined,
   name: K,
 ): EventSourceInit[K] {

@@ -205,6 +205,18 @@ describe('tree-shaking the browser build', () => {
     expect(unusedButKept).toEqual([])
   })
 
+  test('an app that imports only EventSource carries no SharedEventSource code (no BroadcastChannel, no Web Locks)', async () => {
+    const { code } = await esbuildBundle(importMain, { platform: 'browser' })
+    expect(code).toContain('text/event-stream')
+    expect(code).not.toMatch(/BroadcastChannel|locks\.request|SharedEventSource/)
+    // The control: the same words are there when SharedEventSource is used.
+    const shared = await esbuildBundle(`import { SharedEventSource } from 'isomorphic-eventsource'\nnew SharedEventSource('/events')`, {
+      platform: 'browser',
+    })
+    expect(shared.code).toMatch(/BroadcastChannel/)
+    expect(shared.code).toMatch(/locks\.request/)
+  })
+
   test('an app that imports one helper gets it, without the EventSource class and the parser', async () => {
     const { code } = await esbuildBundle(`import { constantBackoff } from 'isomorphic-eventsource'\nconsole.log(constantBackoff(1, 2))`, {
       platform: 'browser',

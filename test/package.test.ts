@@ -323,6 +323,9 @@ describe('the browser script', () => {
     expect(vm.runInContext('typeof IsomorphicEventSource.EventSource', context)).toBe('function')
     expect(vm.runInContext('globalThis.EventSource === IsomorphicEventSource.EventSource', context)).toBe(true)
     expect(vm.runInContext('typeof IsomorphicEventSource.EventSourceErrorEvent', context)).toBe('function')
+    // SharedEventSource is for apps that bundle the package: not in the script, not a byte of it.
+    expect(vm.runInContext('typeof IsomorphicEventSource.SharedEventSource', context)).toBe('undefined')
+    expect(script()).not.toMatch(/BroadcastChannel|locks\.request/)
 
     const received: string[] = []
     context.record = (data: string) => received.push(data)
@@ -375,11 +378,15 @@ describe('the browser script', () => {
         `delete globalThis.EventSource
          require('isomorphic-eventsource/browser')
          const main = require('isomorphic-eventsource')
-         ${streamOneEvent('IsomorphicEventSource.EventSource', `, sameAsMain: IsomorphicEventSource === main,
+         ${streamOneEvent('IsomorphicEventSource.EventSource', `,
+           sameAsMain: Object.keys(IsomorphicEventSource).every((name) => IsomorphicEventSource[name] === main[name]),
+           exports: Object.keys(IsomorphicEventSource).sort(),
            globalIsOurs: globalThis.EventSource === main.EventSource`)}`,
       ),
     )
     expect(result).toMatchObject({ data: eventText, sameAsMain: true, globalIsOurs: true })
+    // As in the script: everything the main entry exports but SharedEventSource.
+    expect(result.exports).toEqual(['EventSource', 'EventSourceErrorEvent', 'constantBackoff', 'exponentialBackoff'])
   })
 })
 

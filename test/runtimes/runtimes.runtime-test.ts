@@ -266,6 +266,17 @@ describe.each(runtimes.map((runtime) => [`${runtime.name} ${runtime.version}`, r
     expect(server.requestsTo(`${base('reconnectNow')}/stream`).map(lastEventIdOf)).toEqual([undefined, 'r1'])
   })
 
+  test('SharedEventSource: sources on one URL share a connection where Web Locks and BroadcastChannel exist (Deno), else each behaves as an EventSource (Bun); closed, nothing keeps the process alive', async () => {
+    install(base('shared'), { '/stream': held('id: s1\ndata: one\n\nid: s2\ndata: two\n\n') })
+    const result = resultOf(await runScenario(runtime, 'shared', base('shared')))
+    const each = [open, message('one', 's1'), message('two', 's2')]
+    expect(result.events).toEqual([each, each])
+    expect(result.isShared).toBe(true)
+    if (runtime.name === 'deno') expect(result.sharing).toBe(true)
+    if (runtime.name === 'bun') expect(result.sharing).toBe(false)
+    expect(result.connections).toBe(result.sharing ? 1 : 2)
+  })
+
   test('readTimeout drops a stalled stream and resumes it with Last-Event-ID', async () => {
     install(base('readTimeout'), { '/stream': perAttempt(held('retry: 20\nid: s1\ndata: before\n\n'), echoLastEventId) })
     const result = resultOf(await runScenario(runtime, 'readTimeout', base('readTimeout')))

@@ -9,7 +9,7 @@
 // `RESULT <json>` of what it saw, and then lets the process end by itself: nothing here calls
 // process.exit() or Deno.exit(), so a timer or a connection left behind keeps the process alive,
 // and the parent counts that as a failure.
-import { EventSource, EventSourceErrorEvent } from '../../dist/index.mjs'
+import { EventSource, EventSourceErrorEvent, SharedEventSource } from '../../dist/index.mjs'
 
 const args = globalThis.Deno ? globalThis.Deno.args : process.argv.slice(2)
 const [scenarioName, base] = args
@@ -206,6 +206,29 @@ const scenarios = {
     // The dropped stream must be closed on the wire, not only forgotten by the source.
     await until(async () => (await serverState())['/stream'][0].closed === true, 'the server to see the stalled stream closed')
     return { events: strip(events), silentMs: timeout && firstMessage ? timeout.at - firstMessage.at : null }
+  },
+
+  /**
+   * Two SharedEventSources on one URL: one connection where the runtime has Web Locks and
+   * BroadcastChannel (Deno, Node 24+), one each elsewhere (Bun, older Node); either way both get
+   * the messages, and once both are closed nothing (lock, channel) keeps the process alive.
+   */
+  async shared() {
+    const sharing = typeof globalThis.navigator?.locks?.request === 'function' && typeof BroadcastChannel === 'function'
+    const first = new SharedEventSource(base + '/stream')
+    const second = new SharedEventSource(base + '/stream')
+    sources.push(first, second)
+    const events = [record(first), record(second)]
+    await until(() => events.every((log) => count(log, 'message') >= 2), 'two messages for each source')
+    first.close()
+    second.close()
+    await until(async () => (await serverState())['/stream'].every((request) => request.closed), 'the server to see the stream closed')
+    return {
+      sharing,
+      isShared: first instanceof SharedEventSource,
+      events: events.map(strip),
+      connections: (await serverState())['/stream'].length,
+    }
   },
 }
 
