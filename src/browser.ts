@@ -5,8 +5,10 @@
  * `EventSource` as the global one where there is none. The global is assigned, not declared with
  * `var`, so it is defined however the file runs: as a `<script>`, or imported as a module.
  */
-import * as api from './browser-api'
+import { constantBackoff, EventSource, EventSourceErrorEvent, exponentialBackoff } from './browser-api'
 import { installGlobal } from './install-global'
+
+const api = { EventSource, EventSourceErrorEvent, exponentialBackoff, constantBackoff }
 
 declare global {
   /**
