@@ -149,7 +149,7 @@ function snapshot() {
 // EventSource-shaped implementations: ours and the peer.
 
 async function loadEventSource() {
-  if (impl === 'ours') {
+  if (impl === 'ours' || impl === 'ours-iterate') {
     const mod = await import(cfg.oursModule)
     return { ES: mod.EventSource, churnOptions: { backoff: mod.constantBackoff } }
   }
@@ -183,6 +183,37 @@ function runEventSourceStream(ES) {
     es.close()
     report({ ok: false, error: `error event after ${n} events: ${ev.message ?? ev.kind ?? ''}`, events: n })
   })
+}
+
+/** The same stream as runEventSourceStream, read with `for await` instead of a listener. */
+async function runEventSourceIterate(ES) {
+  const N = exp.events
+  const half = N >> 1
+  let n = 0
+  let len = 0
+  let h = 0
+  const meter = makeMeter()
+  const es = new ES(url)
+  es.addEventListener('error', (ev) => {
+    if (ev.retryDelay !== undefined) es.close()
+  })
+  try {
+    for await (const ev of es.events({ types: [w.eventType ?? 'message'] })) {
+      const d = ev.data
+      n++
+      len += d.length
+      h = mix(h, d)
+      if (n === half) meter.midGc()
+      if (n === N) {
+        const m = meter.stop()
+        report({ ok: true, events: n, dataChars: len, hash: h, lastEventId: ev.lastEventId, ...m })
+        break
+      }
+    }
+    if (n < N) report({ ok: false, error: `the loop ended after ${n} events`, events: n })
+  } catch (error) {
+    report({ ok: false, error: `the loop threw after ${n} events: ${error.message}`, events: n })
+  }
 }
 
 function runEventSourceLatency(ES) {
@@ -532,7 +563,10 @@ async function warmTransport() {
 
 async function main() {
   await warmTransport()
-  if (impl === 'ours' || impl === 'eventsource') {
+  if (impl === 'ours-iterate') {
+    const { ES } = await loadEventSource()
+    await runEventSourceIterate(ES)
+  } else if (impl === 'ours' || impl === 'eventsource') {
     const { ES, churnOptions } = await loadEventSource()
     if (w.kind === 'stream') runEventSourceStream(ES)
     else if (w.kind === 'idle') await runIdle(idleEventSource(ES))

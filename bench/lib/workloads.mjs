@@ -4,12 +4,13 @@
 import { mix } from './checksum.mjs'
 
 /** Implementations run for stream and latency workloads, and for churn. */
-export const STREAM_IMPLS = ['ours', 'eventsource', 'http-raw', 'fetch-text', 'fetch-parser']
+export const STREAM_IMPLS = ['ours', 'ours-iterate', 'eventsource', 'http-raw', 'fetch-text', 'fetch-parser']
 export const CHURN_IMPLS = ['ours', 'eventsource', 'fetch-loop']
 export const IDLE_IMPLS = ['ours', 'eventsource', 'fetch-idle']
 
 export const IMPL_NOTES = {
   ours: 'this library (dist/index.mjs), addEventListener',
+  'ours-iterate': 'this library, for await (const event of source.events({ types: [type] })), default highWaterMark',
   eventsource: 'eventsource npm package (peer), addEventListener',
   'http-raw': 'limit: node:http, counts bytes and LF LF (no decoding)',
   'fetch-text': 'limit: fetch + streaming TextDecoder, counts bytes and chars (no parsing)',
@@ -38,7 +39,8 @@ export function resolveWorkload(name, quick) {
   const pick = (v) => (Array.isArray(v) ? v[quick ? 1 : 0] : v)
   const out = { name }
   for (const [k, v] of Object.entries(w)) out[k] = pick(v)
-  out.impls = w.kind === 'churn' ? CHURN_IMPLS : w.kind === 'idle' ? IDLE_IMPLS : STREAM_IMPLS
+  // The iterator runs the stream workloads (not latency, which times each event from the listener).
+  out.impls = w.kind === 'churn' ? CHURN_IMPLS : w.kind === 'idle' ? IDLE_IMPLS : w.kind === 'latency' ? STREAM_IMPLS.filter((i) => i !== 'ours-iterate') : STREAM_IMPLS
   return out
 }
 
