@@ -11,6 +11,7 @@
  * offline page sees (it drops the connection); those tests say so in their names. A hidden page
  * becoming visible is played in every engine (no driver here can hide a page).
  */
+import { settle } from '../../helpers/recorder'
 import { startStream, type RouteHandler } from '../../helpers/server'
 import { js, NETWORK_AWARE_PAGE_READY } from '../site'
 import type { Suite } from './context'
@@ -25,9 +26,6 @@ interface LogEntry {
 
 const errors = (entries: LogEntry[]) => entries.filter((entry) => entry.type === 'error')
 const messages = (entries: LogEntry[]) => entries.filter((entry) => entry.type === 'message')
-
-/** Waits a little while real time passes, to show that something does NOT happen. */
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export const networkAwareSuite: Suite = (ctx) => {
   const real = ctx.engine.canGoOffline
