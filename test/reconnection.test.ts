@@ -1,7 +1,8 @@
 /**
  * Extensions to reconnection: progress resets the backoff (a connection that delivered an event
  * was healthy), `reconnect()` on demand, and, in Node, network-aware waits that change nothing.
- * The browser side of network-aware waits is in test/browser/network-aware.test.ts.
+ * The browser side of network-aware waits is in test/browser/suites/network-aware.ts, run in
+ * Chromium, Firefox and WebKit.
  */
 import type { ServerResponse } from 'node:http'
 import { EventSource, EventSourceErrorEvent, type ConnectionFailure } from '../src'

@@ -3,7 +3,8 @@
  * playwright-core), Firefox (Debian's `firefox-esr`, puppeteer-core over WebDriver BiDi) and WebKit
  * (Debian's WebKitGTK MiniBrowser under Xvfb, plain WebDriver). Each engine runs every suite of
  * ./suites/ in one shared page: the core scenarios with the engine's own EventSource and ours from
- * both builds side by side, every extension, the global polyfill, withCredentials across origins,
+ * both builds side by side, every extension, `for await` and `onComment` (in a page and a
+ * dedicated worker), network-aware waits, the global polyfill, withCredentials across origins,
  * and workers. Runs against dist/, so `npm run build` must have run (npm test does).
  *
  * One engine: `npx jest test/browser/engines.test.ts -t Firefox`.

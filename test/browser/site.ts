@@ -56,6 +56,7 @@ const scenarioPage = html(`
   <script>window.NativeEventSource = window.EventSource</script>
   <script src="/fixtures/core-scenarios.js"></script>
   <script src="/fixtures/extension-scenarios.js"></script>
+  <script src="/fixtures/iteration-scenarios.js"></script>
   <script src="/dist/eventsource.min.js"></script>
   <script>
     window.impl = function (name) {
@@ -81,7 +82,18 @@ const scenarioPage = html(`
   <script type="module">import * as esm from '/dist/index.mjs'; window.esm = esm</script>`)
 
 /** Whether the scenario page's scripts (the module script last) have all run. */
-export const SCENARIO_PAGE_READY = 'window.esm !== undefined && window.extensionScenarios !== undefined'
+export const SCENARIO_PAGE_READY = 'window.esm !== undefined && window.extensionScenarios !== undefined && window.iterationScenarios !== undefined'
+
+/**
+ * The page of the networkAware suite: its fixture (listener counts, a logging source, played
+ * network and visibility changes) before our browser script.
+ */
+const networkAwarePage = html(`
+  <script src="/fixtures/network-aware.js"></script>
+  <script src="/dist/eventsource.min.js"></script>`)
+
+/** Whether the networkAware page's scripts have run. */
+export const NETWORK_AWARE_PAGE_READY = 'window.openSource !== undefined && window.IsomorphicEventSource !== undefined'
 
 /** A dedicated worker (classic) with our browser script, optionally without its own EventSource. */
 const classicWorker = `
@@ -103,6 +115,16 @@ const classicWorker = `
       return
     }
     coreScenarios.scenarios[request.scenario](impl(request.impl), request.url).then(reply, fail)
+  }`
+
+/** A dedicated worker running the iteration scenarios with our browser script (importScripts). */
+const iterationWorker = `
+  importScripts('/dist/eventsource.min.js', '/fixtures/iteration-scenarios.js')
+  self.onmessage = function (event) {
+    var request = event.data
+    iterationScenarios.scenarios[request.scenario](IsomorphicEventSource, request.url).then(
+      function (result) { postMessage({ id: request.id, result: result }) },
+      function (error) { postMessage({ id: request.id, error: String(error && error.stack || error) }) })
   }`
 
 /** A shared worker with our browser script; each page talks to it through its port. */
@@ -204,9 +226,13 @@ export async function startSite(): Promise<TestSite> {
     '/dist/polyfill.mjs': serveFile(path.join(dist, 'polyfill.mjs'), 'text/javascript'),
     '/fixtures/core-scenarios.js': serveFile(path.join(__dirname, 'fixtures', 'core-scenarios.js'), 'text/javascript'),
     '/fixtures/extension-scenarios.js': serveFile(path.join(__dirname, 'fixtures', 'extension-scenarios.js'), 'text/javascript'),
+    '/fixtures/iteration-scenarios.js': serveFile(path.join(__dirname, 'fixtures', 'iteration-scenarios.js'), 'text/javascript'),
+    '/fixtures/network-aware.js': serveFile(path.join(__dirname, 'fixtures', 'network-aware.js'), 'text/javascript'),
+    '/network-aware.html': serveText(networkAwarePage, 'text/html; charset=utf-8'),
     '/worker.js': serveText(classicWorker, 'text/javascript'),
     '/module-worker.js': serveText(moduleWorker, 'text/javascript'),
     '/shared-worker.js': serveText(sharedWorker, 'text/javascript'),
+    '/iteration-worker.js': serveText(iterationWorker, 'text/javascript'),
     '/polyfill/stream': held('data: from the polyfill\n\n'),
     ...Object.fromEntries(Object.entries(polyfillPages).map(([route, page]) => [route, serveText(page, 'text/html; charset=utf-8')])),
   })

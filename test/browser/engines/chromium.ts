@@ -13,6 +13,8 @@ export async function launch(): Promise<RunningEngine> {
     const enginePage = {
       goto: async (url: string) => void (await page.goto(url, { waitUntil: 'load' })),
       evaluate: async (expression: string) => evaluationResult(await page.evaluate(evaluationScript(expression)), expression),
+      // The whole context, which is this one page's.
+      setOffline: (offline: boolean) => chromium.context.setOffline(offline),
     }
     // The user agent string says only the major version (156.0.0.0); the executable says it all.
     const banner = execFileSync(chromiumPath(), ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30000 })

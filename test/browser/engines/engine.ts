@@ -20,6 +20,12 @@ export interface EnginePage {
    * or exception in the page rejects with its message and stack.
    */
   evaluate(expression: string): Promise<unknown>
+  /**
+   * Takes the page's network down (`true`) or brings it back (`false`) for real, as the browser
+   * does when the machine goes offline: requests fail, `navigator.onLine` is false, `offline` and
+   * `online` fire. Absent where the driver cannot (WebKit over WebDriver).
+   */
+  setOffline?(offline: boolean): Promise<void>
 }
 
 /** A running browser. */

@@ -32,6 +32,8 @@ export async function launch(): Promise<RunningEngine> {
       page: {
         goto: async (url) => void (await page.goto(url, { waitUntil: 'load' })),
         evaluate: async (expression) => evaluationResult(await page.evaluate(evaluationScript(expression)), expression),
+        // WebDriver BiDi's emulation.setNetworkConditions ({ type: 'offline' }).
+        setOffline: (offline) => page.setOfflineMode(offline),
       },
       close: () => browser.close(),
     }

@@ -4,7 +4,8 @@
  * `fetch`). MiniBrowser has no headless mode, so it runs on a virtual display (./xvfb.ts).
  *
  * Without a display WebKitWebDriver accepts `POST /session` and never answers it, hence the
- * session's own timeout.
+ * session's own timeout. WebDriver has no command that takes a page offline, so this page has no
+ * `setOffline` (the networkAware suite plays the change in the page instead).
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'

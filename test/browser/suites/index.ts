@@ -5,9 +5,11 @@ import type { Suite } from './context'
 import { coreSuite } from './core'
 import { credentialsSuite } from './credentials'
 import { extensionSuite } from './extensions'
+import { iterationSuite } from './iteration'
+import { networkAwareSuite } from './network-aware'
 import { polyfillSuite } from './polyfill'
 import { workerSuite } from './workers'
 
-export const suites: Suite[] = [coreSuite, extensionSuite, polyfillSuite, credentialsSuite, workerSuite]
+export const suites: Suite[] = [coreSuite, extensionSuite, iterationSuite, networkAwareSuite, polyfillSuite, credentialsSuite, workerSuite]
 
 export type { Suite, SuiteContext } from './context'
