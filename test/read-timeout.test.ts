@@ -16,12 +16,12 @@ describe('extension: readTimeout', () => {
         startStream(res).write('id: 2\ndata: after\n\n')
       }
     })
-    const source = open('/s', { readTimeout: 80 })
+    const source = open('/s', { readTimeout: 300 })
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length === 2)
     expect(typesOf(events)).toEqual(['open', 'message', 'error', 'open', 'message'])
     const error = events[2].event as EventSourceErrorEvent
-    expect(error).toMatchObject({ kind: 'timeout', message: 'read timeout after 80 ms', status: undefined })
+    expect(error).toMatchObject({ kind: 'timeout', message: 'read timeout after 300 ms', status: undefined })
     expect(events[2].readyState).toBe(EventSource.CONNECTING)
     expect(server.requests[1].headers['last-event-id']).toBe('1')
     expect(closedByClient).toBe(true)
@@ -33,7 +33,7 @@ describe('extension: readTimeout', () => {
       const timer = setInterval(() => res.write(':\n'), 20)
       res.on('close', () => clearInterval(timer))
     })
-    const source = open('/s', { readTimeout: 120 })
+    const source = open('/s', { readTimeout: 400 })
     const events = recordEvents(source)
     await waitFor(() => source.readyState === EventSource.OPEN)
     await settle(500)
@@ -56,7 +56,7 @@ describe('extension: readTimeout', () => {
       startStream(res)
       if (request.attempt > 0) res.write('data: ok\n\n')
     })
-    const source = open('/s', { readTimeout: 60, retryDelay: 5 })
+    const source = open('/s', { readTimeout: 300, retryDelay: 5 })
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length === 1)
     expect(typesOf(events)).toEqual(['open', 'error', 'open', 'message'])
@@ -64,7 +64,7 @@ describe('extension: readTimeout', () => {
 
   test('shouldRetry can turn a read timeout into a failure', async () => {
     server.route('/s', (_req, res) => startStream(res))
-    const source = open('/s', { readTimeout: 40, shouldRetry: (failure) => failure.kind !== 'timeout' })
+    const source = open('/s', { readTimeout: 300, shouldRetry: (failure) => failure.kind !== 'timeout' })
     const events = recordEvents(source)
     await waitFor(() => source.readyState === EventSource.CLOSED)
     expect(typesOf(events)).toEqual(['open', 'error'])
