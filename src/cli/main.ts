@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { PROGRAM, USAGE, UsageError, parseCommandLine } from './args'
 import { readBody } from './body'
-import { painter, shouldColor } from './output'
+import { notice, painter, shouldColor } from './output'
 import { startTail, type Tail } from './tail'
 
 /** The conventional status after SIGINT: 128 + the signal's number (2). */
@@ -56,13 +56,16 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const { options } = command
+  const paintErr = painter(shouldColor(process.stderr, process.env, options.noColor))
+  // Say so, or a terminal waiting for the body would look like a stream that sends nothing.
+  if (options.data === '@-') process.stderr.write(notice('reading the request body from standard input', 'dim', paintErr))
   const body = await readBody(options.data, process.stdin)
   if (exiting) return INTERRUPTED
   tail = startTail(options, body, {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
     paintOut: painter(shouldColor(process.stdout, process.env, options.noColor)),
-    paintErr: painter(shouldColor(process.stderr, process.env, options.noColor)),
+    paintErr,
   })
   return tail.exitStatus
 }
