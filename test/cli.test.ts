@@ -269,6 +269,7 @@ describe('the output', () => {
     const result = await runCli(['--json', '-n', '2', server.url('/events')])
     expect(result.code).toBe(0)
     expect(jsonLines(result.stdout).map((line) => `${line.type}:${line.data}`)).toEqual(['open:o', 'error:e'])
+    expect(result.stderr).toBe(`* connected ${server.url('/events')}\n`)
   })
 
   test('stops quietly, with status 0, when the reader of standard output goes away (`| head`)', async () => {
@@ -321,6 +322,14 @@ describe('ending and exit status', () => {
     expect(server.requestsTo('/events')[1].headers['last-event-id']).toBe('3')
     expect(result.stderr).toMatch(/\* error: network error.*\(kind network, attempt 1\)/)
     expect(result.stderr).toMatch(/\* reconnecting in \d+ ms \(Last-Event-ID: 3\)/)
+  })
+
+  test('the reconnection notice names the Last-Event-ID of the last event received, also one --type did not print', async () => {
+    server.route('/events', perAttempt(streamThenEnd('retry: 10\nevent: update\nid: 1\ndata: u\n\nid: 2\ndata: skipped\n\n'), streamAndHold('event: update\nid: 3\ndata: v\n\n')))
+    const result = await runCli(['--type', 'update', '-n', '2', server.url('/events')])
+    expect(result).toMatchObject({ code: 0, stdout: '[update id=1] u\n[update id=3] v\n' })
+    expect(result.stderr).toMatch(/\* reconnecting in \d+ ms \(Last-Event-ID: 2\)/)
+    expect(server.requestsTo('/events')[1].headers['last-event-id']).toBe('2')
   })
 
   test('--once exits 0 when the server ends the stream, without reconnecting', async () => {
@@ -388,9 +397,10 @@ describe('ending and exit status', () => {
 
   test('--read-timeout drops a silent connection and resumes', async () => {
     server.route('/events', perAttempt(streamAndHold('retry: 10\nid: 1\ndata: a\n\n'), streamAndHold('id: 2\ndata: b\n\n')))
-    const result = await runCli(['--read-timeout', '150', '-n', '2', server.url('/events')])
+    // Long enough that a loaded machine does not time out before the first event is read.
+    const result = await runCli(['--read-timeout', '1000', '-n', '2', server.url('/events')])
     expect(result).toMatchObject({ code: 0, stdout: '[id=1] a\n[id=2] b\n' })
-    expect(result.stderr).toContain('* error: read timeout after 150 ms (kind timeout, attempt 1)')
+    expect(result.stderr).toContain('* error: read timeout after 1000 ms (kind timeout, attempt 1)')
     expect(result.stderr).toContain('(Last-Event-ID: 1)')
   })
 
@@ -429,7 +439,7 @@ describe('Ctrl-C (SIGINT)', () => {
     const cli = startCli([server.url('/events')])
     await waitFor(() => cli.stdout().includes('first'), { message: 'the first event' })
     cli.child.kill('SIGINT')
-    const result = await cli.exit(3000)
+    const result = await cli.exit()
     expect(result.code).toBe(130)
   })
 
@@ -438,7 +448,7 @@ describe('Ctrl-C (SIGINT)', () => {
     const cli = startCli([server.url('/events')])
     await waitFor(() => cli.stderr().includes('reconnecting in'), { message: 'the reconnection notice' })
     cli.child.kill('SIGINT')
-    const result = await cli.exit(3000)
+    const result = await cli.exit()
     expect(result.code).toBe(130)
     expect(server.requestsTo('/events')).toHaveLength(1)
   })
@@ -449,7 +459,7 @@ describe('Ctrl-C (SIGINT)', () => {
     cli.child.stdin?.write('part of a body')
     await waitFor(() => cli.stderr().includes('reading the request body from standard input'), { message: 'the notice' })
     cli.child.kill('SIGINT')
-    const result = await cli.exit(3000)
+    const result = await cli.exit()
     expect(result.code).toBe(130)
     expect(server.requests).toHaveLength(0)
   })

@@ -62,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
   const body = await readBody(options.data, process.stdin)
   if (exiting) return INTERRUPTED
   tail = startTail(options, body, {
-    out: (text) => void process.stdout.write(text),
+    // A full pipe holds the loop, and so the stream, until the reader catches up.
+    out: (text) => (process.stdout.write(text) ? undefined : flushed(process.stdout)),
     err: (text) => void process.stderr.write(text),
     paintOut: painter(shouldColor(process.stdout, process.env, options.noColor)),
     paintErr,

@@ -1,6 +1,6 @@
 /**
  * One run of the command line: the library's own `EventSource` on the URL, its events printed as
- * they are dispatched, and the exit status decided from what happens. No connection logic of its
+ * they arrive, and the exit status decided from what happens. No connection logic of its
  * own: headers, body, resumption, backoff and read timeouts are the source's options.
  */
 import { EventSource, EventSourceErrorEvent, type ConnectionFailure, type EventSourceInit } from '../index'
@@ -10,7 +10,8 @@ import { errorNotice, formatJson, formatPretty, openNotice, reconnectNotice, not
 
 /** Where a run prints: events on `out`, notices on `err`, each with its own colour decision. */
 export interface TailOutput {
-  out: (text: string) => void
+  /** Writes an event; a returned promise settles once the output can take more. */
+  out: (text: string) => void | Promise<void>
   err: (text: string) => void
   paintOut: Paint
   paintErr: Paint
@@ -20,27 +21,8 @@ export interface TailOutput {
 export interface Tail {
   /** Settles with the exit status once the run has ended as asked or the connection has failed for good. */
   readonly exitStatus: Promise<number>
-  /** Closes the source (nothing is printed after it) and settles `exitStatus` with `status`. */
+  /** Closes the source: the run ends with `status` (nothing is printed after the events already received). */
   stop(status: number): void
-}
-
-/**
- * An EventSource that shows every event it dispatches to `observe` first: open, every message
- * whatever its type (the server chooses the types, so there is no list to listen to), and error.
- * Overriding `dispatchEvent` is EventTarget's own extension point; the source's behaviour is untouched.
- */
-class ObservedEventSource extends EventSource {
-  readonly #observe: (event: Event) => void
-
-  constructor(url: string, init: EventSourceInit, observe: (event: Event) => void) {
-    super(url, init)
-    this.#observe = observe
-  }
-
-  override dispatchEvent(event: Event): boolean {
-    this.#observe(event)
-    return super.dispatchEvent(event)
-  }
 }
 
 /** `--retry` as a `shouldRetry`: `spec` is the source's default policy. */
@@ -51,53 +33,63 @@ const RETRY_POLICIES: Record<RetryPolicy, EventSourceInit['shouldRetry']> = {
 }
 
 /**
- * Opens the source and prints what it dispatches.
+ * Opens the source and prints its events as a `for await` loop takes them, so a slow reader of
+ * the output holds the stream back (the source stops reading while events wait); notices come
+ * from the `open` and `error` listeners.
  * @throws UsageError when the source refuses an option (a header name fetch cannot send, a method
- *   that cannot carry a body, …): its message names the option.
+ *   fetch refuses, …): its message names the option.
  */
 export function startTail(options: TailOptions, body: Blob | undefined, output: TailOutput): Tail {
-  let settle!: (status: number) => void
-  const exitStatus = new Promise<number>((resolve) => (settle = resolve))
-  let source: EventSource | undefined
-  let printed = 0
+  let source: EventSource
+  try {
+    source = new EventSource(options.url, sourceInit(options, body))
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+  /** The exit status, once something has decided it. */
+  let decided: number | undefined
   // The id the source will resume from, as far as the events show it.
   let lastEventId = options.lastEventId ?? ''
 
   const stop = (status: number): void => {
-    source?.close()
-    settle(status)
+    decided ??= status
+    source.close()
   }
 
-  const onMessage = (event: MessageEvent): void => {
-    lastEventId = event.lastEventId
-    if (options.types !== undefined && !options.types.has(event.type)) return
-    const printedEvent = { type: event.type, data: String(event.data), id: event.lastEventId }
-    output.out(options.json ? formatJson(printedEvent, new Date()) : formatPretty(printedEvent, output.paintOut))
-    printed++
-    if (options.maxEvents !== undefined && printed >= options.maxEvents) stop(0)
-  }
+  source.addEventListener('open', (event) => {
+    // A server may name its own events `open`; those are printed as events.
+    if (!isMessage(event)) output.err(openNotice(source.url, output.paintErr))
+  })
 
-  const onError = (event: EventSourceErrorEvent): void => {
+  source.addEventListener('error', (event) => {
+    if (!(event instanceof EventSourceErrorEvent)) return
     output.err(errorNotice(event, output.paintErr))
     if (event.kind === 'end' && options.once) stop(0)
     else if (event.retryDelay === undefined) {
       output.err(notice('not reconnecting: the connection failed for good', 'bad', output.paintErr))
       stop(1)
     } else output.err(reconnectNotice(event.retryDelay, lastEventId, output.paintErr))
-  }
+  })
 
-  const observe = (event: Event): void => {
-    if (event instanceof EventSourceErrorEvent) onError(event)
-    else if (isMessage(event)) onMessage(event)
-    else if (event.type === 'open') output.err(openNotice(source?.url ?? options.url, output.paintErr))
+  const print = async (): Promise<number> => {
+    let printed = 0
+    try {
+      // Every type, so that the resume point is followed through the events not printed too.
+      for await (const event of source) {
+        lastEventId = event.lastEventId
+        if (options.types !== undefined && !options.types.has(event.type)) continue
+        const printedEvent = { type: event.type, data: String(event.data), id: event.lastEventId }
+        await output.out(options.json ? formatJson(printedEvent, new Date()) : formatPretty(printedEvent, output.paintOut))
+        // Leaving the loop closes the source.
+        if (++printed === options.maxEvents) return 0
+      }
+    } catch (error) {
+      // A connection that failed for good: the error listener has said why and decided the status.
+      if (decided === undefined) throw error
+    }
+    return decided ?? 0
   }
-
-  try {
-    source = new ObservedEventSource(options.url, sourceInit(options, body), observe)
-  } catch (error) {
-    throw new UsageError((error as Error).message)
-  }
-  return { exitStatus, stop }
+  return { exitStatus: print(), stop }
 }
 
 function sourceInit(options: TailOptions, body: Blob | undefined): EventSourceInit {
