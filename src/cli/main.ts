@@ -40,7 +40,7 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 }
 
 function version(): string {
-  // dist/cli.mjs sits next to the package's package.json's dist/ folder.
+  // This file is dist/cli.mjs; the package's package.json is one folder up.
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
   return manifest.version
 }

@@ -3,7 +3,7 @@
  * they arrive, and the exit status decided from what happens. No connection logic of its
  * own: headers, body, resumption, backoff and read timeouts are the source's options.
  */
-import { EventSource, EventSourceErrorEvent, type ConnectionFailure, type EventSourceInit } from '../index'
+import { EventSource, EventSourceErrorEvent, type EventSourceInit } from '../index'
 import type { RetryPolicy, TailOptions } from './args'
 import { UsageError } from './args'
 import { errorNotice, formatJson, formatPretty, openNotice, reconnectNotice, notice, type Paint } from './output'
@@ -99,7 +99,7 @@ function sourceInit(options: TailOptions, body: Blob | undefined): EventSourceIn
   if (options.lastEventId !== undefined) init.lastEventId = options.lastEventId
   if (options.retryDelay !== undefined) init.retryDelay = options.retryDelay
   if (options.readTimeout !== undefined) init.readTimeout = options.readTimeout
-  const shouldRetry: ((failure: ConnectionFailure) => boolean) | undefined = RETRY_POLICIES[options.retry]
+  const shouldRetry = RETRY_POLICIES[options.retry]
   if (shouldRetry !== undefined) init.shouldRetry = shouldRetry
   return init
 }
