@@ -66,7 +66,10 @@ function startCli(args: string[], { stdin = '', env = {} }: { stdin?: string | '
     async exit(limitMs = 10000) {
       let timer: ReturnType<typeof setTimeout> | undefined
       const limit = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`still running after ${limitMs} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)), limitMs)
+        timer = setTimeout(
+          () => reject(new Error(`still running after ${limitMs} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)),
+          limitMs,
+        )
       })
       try {
         const code = await Promise.race([exited, limit])
@@ -99,13 +102,29 @@ const threeKinds = streamAndHold('data: plain\n\nevent: update\nid: 7\ndata: {"n
 
 describe('help and version', () => {
   test('`npx isomorphic-eventsource --help` works from the installed package and lists every flag and exit status', async () => {
-    const result = await run('npx', ['--offline', '--no-install', packageName, '--help'], { cwd: pack.consumer, env: cleanEnv(), timeout: 60000 })
+    const result = await run('npx', ['--offline', '--no-install', packageName, '--help'], {
+      cwd: pack.consumer,
+      env: cleanEnv(),
+      timeout: 60000,
+    })
     // (npm itself may warn on standard error, e.g. about an old Node.)
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/^Usage: isomorphic-eventsource \[options\] <url>/)
     for (const flag of [
-      '-H, --header', '-X, --method', '-d, --data', '--last-event-id', '--retry-delay', '--read-timeout',
-      '--retry spec|always|never', '--once', '-n, --max-events', '--type', '--json', '--no-color', '-V, --version', '-h, --help',
+      '-H, --header',
+      '-X, --method',
+      '-d, --data',
+      '--last-event-id',
+      '--retry-delay',
+      '--read-timeout',
+      '--retry spec|always|never',
+      '--once',
+      '-n, --max-events',
+      '--type',
+      '--json',
+      '--no-color',
+      '-V, --version',
+      '-h, --help',
     ]) {
       expect(result.stdout).toContain(flag)
     }
@@ -136,7 +155,18 @@ describe('the request', () => {
   test('-H headers (repeatable), -X method and a -d body reach the server, with no Content-Type the user did not set', async () => {
     server.route('/events', streamAndHold('data: ok\n\n'))
     const result = await runCli([
-      '-H', 'Authorization: Bearer token-1', '-H', 'X-Trace: a', '-H', 'x-trace:b', '-X', 'PUT', '-d', 'hello body', '-n', '1',
+      '-H',
+      'Authorization: Bearer token-1',
+      '-H',
+      'X-Trace: a',
+      '-H',
+      'x-trace:b',
+      '-X',
+      'PUT',
+      '-d',
+      'hello body',
+      '-n',
+      '1',
       server.url('/events'),
     ])
     expect(result.code).toBe(0)
@@ -258,7 +288,12 @@ describe('the output', () => {
   })
 
   test('--type prints only the named types (repeatable), and -n counts only what is printed', async () => {
-    server.route('/events', streamAndHold('data: m\n\nevent: update\ndata: u1\n\nevent: ping\ndata: p\n\nevent: update\ndata: u2\n\nevent: other\ndata: o\n\ndata: late\n\n'))
+    server.route(
+      '/events',
+      streamAndHold(
+        'data: m\n\nevent: update\ndata: u1\n\nevent: ping\ndata: p\n\nevent: update\ndata: u2\n\nevent: other\ndata: o\n\ndata: late\n\n',
+      ),
+    )
     const result = await runCli(['--type', 'update', '--type', 'other', '--json', '-n', '3', server.url('/events')])
     expect(result.code).toBe(0)
     expect(jsonLines(result.stdout).map((line) => `${line.type}:${line.data}`)).toEqual(['update:u1', 'update:u2', 'other:o'])
@@ -316,16 +351,20 @@ describe('ending and exit status', () => {
     )
     const result = await runCli(['--json', '-n', '6', server.url('/events')])
     expect(result.code).toBe(0)
-    expect(jsonLines(result.stdout).map((line) => [line.id, line.data])).toEqual(
-      [1, 2, 3, 4, 5, 6].map((n) => [String(n), `event ${n}`]),
-    )
+    expect(jsonLines(result.stdout).map((line) => [line.id, line.data])).toEqual([1, 2, 3, 4, 5, 6].map((n) => [String(n), `event ${n}`]))
     expect(server.requestsTo('/events')[1].headers['last-event-id']).toBe('3')
     expect(result.stderr).toMatch(/\* error: network error.*\(kind network, attempt 1\)/)
     expect(result.stderr).toMatch(/\* reconnecting in \d+ ms \(Last-Event-ID: 3\)/)
   })
 
   test('the reconnection notice names the Last-Event-ID of the last event received, also one --type did not print', async () => {
-    server.route('/events', perAttempt(streamThenEnd('retry: 10\nevent: update\nid: 1\ndata: u\n\nid: 2\ndata: skipped\n\n'), streamAndHold('event: update\nid: 3\ndata: v\n\n')))
+    server.route(
+      '/events',
+      perAttempt(
+        streamThenEnd('retry: 10\nevent: update\nid: 1\ndata: u\n\nid: 2\ndata: skipped\n\n'),
+        streamAndHold('event: update\nid: 3\ndata: v\n\n'),
+      ),
+    )
     const result = await runCli(['--type', 'update', '-n', '2', server.url('/events')])
     expect(result).toMatchObject({ code: 0, stdout: '[update id=1] u\n[update id=3] v\n' })
     expect(result.stderr).toMatch(/\* reconnecting in \d+ ms \(Last-Event-ID: 2\)/)
@@ -347,7 +386,10 @@ describe('ending and exit status', () => {
   })
 
   test('--once with --retry always still reconnects after a failure other than the end of the stream', async () => {
-    server.route('/events', perAttempt((_req, res) => void res.writeHead(503).end(), streamThenEnd('data: a\n\n')))
+    server.route(
+      '/events',
+      perAttempt((_req, res) => void res.writeHead(503).end(), streamThenEnd('data: a\n\n')),
+    )
     const result = await runCli(['--once', '--retry', 'always', '--retry-delay', '10', server.url('/events')])
     expect(result).toMatchObject({ code: 0, stdout: 'a\n' })
     expect(server.requestsTo('/events')).toHaveLength(2)
@@ -371,7 +413,10 @@ describe('ending and exit status', () => {
   })
 
   test('--retry always reconnects after an HTTP error', async () => {
-    server.route('/events', perAttempt((_req, res) => void res.writeHead(503).end(), streamAndHold('data: back\n\n')))
+    server.route(
+      '/events',
+      perAttempt((_req, res) => void res.writeHead(503).end(), streamAndHold('data: back\n\n')),
+    )
     const result = await runCli(['--retry', 'always', '--retry-delay', '10', '-n', '1', server.url('/events')])
     expect(result).toMatchObject({ code: 0, stdout: 'back\n' })
     expect(result.stderr).toContain('status 503')
@@ -414,7 +459,11 @@ describe('ending and exit status', () => {
       ['a flag without its value', (url) => [url, '-n'], /-n/],
       ['a bad number for -n', (url) => ['-n', '0', url], /--max-events must be a whole number of at least 1, got "0"/],
       ['a bad number for --retry-delay', (url) => ['--retry-delay', '1e3', url], /--retry-delay must be a whole number of milliseconds/],
-      ['a bad number for --read-timeout', (url) => ['--read-timeout', '0', url], /--read-timeout must be a whole number of milliseconds from 1/],
+      [
+        'a bad number for --read-timeout',
+        (url) => ['--read-timeout', '0', url],
+        /--read-timeout must be a whole number of milliseconds from 1/,
+      ],
       ['a bad --retry', (url) => ['--retry', 'sometimes', url], /--retry must be spec, always or never, got "sometimes"/],
       ['a header without a colon', (url) => ['-H', 'Authorization Bearer x', url], /--header must be "Name: value"/],
       ['a header name fetch refuses', (url) => ['-H', 'Bad Name: x', url], /invalid `headers`/],

@@ -190,7 +190,9 @@ function milliseconds(flag: string, value: string | undefined, min: number): num
   if (value === undefined) return undefined
   const ms = wholeNumber(value)
   if (ms === undefined || ms < min || ms > MAX_TIMER_DELAY_MS) {
-    throw new UsageError(`${flag} must be a whole number of milliseconds from ${min} to ${MAX_TIMER_DELAY_MS}, got ${JSON.stringify(value)}`)
+    throw new UsageError(
+      `${flag} must be a whole number of milliseconds from ${min} to ${MAX_TIMER_DELAY_MS}, got ${JSON.stringify(value)}`,
+    )
   }
   return ms
 }
