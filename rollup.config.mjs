@@ -8,12 +8,14 @@
 //   dist/eventsource.min.js               minified IIFE for <script> tags, global `IsomorphicEventSource`
 //   dist/browser.cjs                      what `require('isomorphic-eventsource/browser')` runs in Node: the
 //                                         same globals as the script, from the CommonJS build
+//   dist/cli.mjs                          the `isomorphic-eventsource` command (package.json "bin"); imports
+//                                         the class from ./index.mjs like the polyfill
 //   dist/*.d.{mts,cts}                    bundled declarations, generated from the sources
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { nodeResolve } from '@rollup/plugin-node-resolve'
 import terser from '@rollup/plugin-terser'
 import { dts } from 'rollup-plugin-dts'
-import { esbuildTypeScript, importFromMainEntry, replaceModule, strictWarnings } from './scripts/rollup-plugins.mjs'
+import { esbuildTypeScript, executable, importFromMainEntry, replaceModule, strictWarnings } from './scripts/rollup-plugins.mjs'
 
 const readJson = (file) => JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8'))
 const pkg = readJson('./package.json')
@@ -70,6 +72,16 @@ function polyfillEntry(kind) {
     ],
     output: common(nodeOutput[kind]),
   }
+}
+
+// The command line: its own modules (src/cli/) bundled, the library imported from the main ES build.
+const cliModules = readdirSync('src/cli').map((file) => `src/cli/${file}`)
+const cliEntry = {
+  input: { cli: 'src/cli/main.ts' },
+  external: [/^node:/],
+  onwarn: strictWarnings,
+  plugins: [importFromMainEntry({ keep: cliModules, target: 'dist/index.mjs' }), resolve(), esbuildTypeScript(), executable()],
+  output: { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', banner: '#!/usr/bin/env node', generatedCode: 'es2015' },
 }
 
 // The sources as the browser builds see them: fetch.ts (which can load cross-fetch), platform.ts
@@ -148,6 +160,7 @@ export default [
   polyfillEntry('cjs'),
   browserModuleEntry,
   browserPolyfillEntry,
+  cliEntry,
   browserScript,
   browserScriptForRequire,
   declarations({ index: 'src/index.ts' }, 'mts'),

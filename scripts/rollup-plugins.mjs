@@ -1,4 +1,5 @@
 // Small Rollup plugins used by rollup.config.mjs. Kept here so the config reads as a list of artifacts.
+import { chmod } from 'node:fs/promises'
 import path from 'node:path'
 import { transform } from 'esbuild'
 
@@ -65,6 +66,21 @@ export function importFromMainEntry({ keep, target }) {
     outputOptions(options) {
       const paths = typeof options.paths === 'object' ? options.paths : {}
       return { ...options, paths: { ...paths, [targetPath]: `./${path.basename(targetPath)}` } }
+    },
+  }
+}
+
+/**
+ * Makes every file the build writes executable (0755): the command line's script is run through
+ * its `#!/usr/bin/env node` line, from the packed tarball too (npm pack keeps the mode).
+ */
+export function executable() {
+  return {
+    name: 'executable',
+    async writeBundle(options, bundle) {
+      for (const fileName of Object.keys(bundle)) {
+        if (!fileName.endsWith('.map')) await chmod(path.join(options.dir ?? path.dirname(options.file), fileName), 0o755)
+      }
     },
   }
 }

@@ -52,7 +52,7 @@ const streamOneEvent = (expression: string, extra = '') => `
 `
 
 beforeAll(async () => {
-  pkg = await packAndInstall(['index.mjs', 'index.cjs', 'polyfill.mjs', 'polyfill.cjs', 'eventsource.min.js', 'browser.cjs'])
+  pkg = await packAndInstall(['index.mjs', 'index.cjs', 'polyfill.mjs', 'polyfill.cjs', 'eventsource.min.js', 'browser.cjs', 'cli.mjs'])
   ;({ consumer, installed, packedFiles } = pkg)
 
   server = await startServer({ '/events': streamAndHold(`retry: 60000\ndata: ${eventText}\n\n`) })
@@ -73,6 +73,7 @@ describe('the packed package', () => {
         'dist/browser.cjs',
         'dist/browser.d.cts',
         'dist/browser.d.mts',
+        'dist/cli.mjs',
         'dist/eventsource.min.js',
         'dist/eventsource.min.js.map',
         'dist/index.browser.d.mts',
@@ -98,7 +99,7 @@ describe('the packed package', () => {
     expect(Object.keys(manifest.peerDependencies ?? {})).not.toContain('eventsource-parser')
   })
 
-  test('every build imports no package but cross-fetch, and only the Node builds import that', () => {
+  test('every build imports no package but cross-fetch, only the Node builds import that, and the command line only Node built-ins and the main build', () => {
     const imports = (file: string) => {
       const code = readFileSync(path.join(installed, 'dist', file), 'utf8')
       const found = new Set<string>()
@@ -113,6 +114,7 @@ describe('the packed package', () => {
     expect(imports('polyfill.browser.mjs')).toEqual(['./index.browser.mjs'])
     expect(imports('browser.cjs')).toEqual(['./index.cjs'])
     expect(imports('eventsource.min.js')).toEqual([])
+    expect(imports('cli.mjs')).toEqual(['./index.mjs', 'node:fs', 'node:fs/promises', 'node:util'])
   })
 
   test('the CommonJS build loads cross-fetch with a lazy require, not import()', () => {

@@ -44,6 +44,8 @@ export interface PackedPackage {
   installed: string
   /** The files in the tarball, sorted. */
   packedFiles: string[]
+  /** The path of a command of the package's `bin`, linked in consumer/node_modules/.bin as npm links it. */
+  bin(name: string): string
   /** Removes `work`. */
   remove(): void
 }
@@ -55,7 +57,9 @@ export interface PackedPackage {
  * follows the symlink to its real path, where node-fetch and the rest of its dependencies are). A
  * real `npm install <tarball>` would need the registry, or an npm cache that happens to hold
  * cross-fetch's whole dependency tree for `--offline`; this way needs neither, yet every consumer
- * resolves `isomorphic-eventsource` by name through the package's own `exports` map.
+ * resolves `isomorphic-eventsource` by name through the package's own `exports` map. Each command
+ * of the package's `bin` is linked into `consumer/node_modules/.bin`, as npm links it, so the
+ * commands run with the file mode the tarball carries.
  *
  * `npm run build` must have run first (`npm test` does that); `requiredFiles` (in dist/) are checked.
  */
@@ -83,9 +87,20 @@ export async function packAndInstall(requiredFiles: string[]): Promise<PackedPac
     expectSuccess(await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1'], { cwd: work }))
     const crossFetch = path.dirname(realpathSync(require.resolve('cross-fetch/package.json')))
     symlinkSync(crossFetch, path.join(consumer, 'node_modules', 'cross-fetch'), 'junction')
-    return { work, consumer, installed, packedFiles, remove }
+    const binDir = path.join(consumer, 'node_modules', '.bin')
+    linkBins(installed, binDir)
+    return { work, consumer, installed, packedFiles, bin: (name) => path.join(binDir, name), remove }
   } catch (error) {
     remove()
     throw error
+  }
+}
+
+/** Links each command of the package's `bin` into `binDir`, relative, as npm does. */
+function linkBins(installed: string, binDir: string): void {
+  const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as { bin?: Record<string, string> }
+  mkdirSync(binDir, { recursive: true })
+  for (const [name, target] of Object.entries(manifest.bin ?? {})) {
+    symlinkSync(path.relative(binDir, path.join(installed, target)), path.join(binDir, name))
   }
 }
