@@ -173,9 +173,9 @@ main().catch((e) => post('/result', { error: String(e && e.stack || e) }))
  * Runs the browser section and returns its results: { userAgent, results: [{ impl, workload,
  * round, ms, cpuMs, ... }], workloads }, or { skipped: reason }.
  */
-export async function runBrowserBench({ quick = false, runs = 7, script = join(ROOT, 'dist', 'eventsource.min.js'), log = console.log } = {}) {
+export async function runBrowserBench({ quick = false, runs = 7, script = join(ROOT, 'dist', 'eventsource.min.js') } = {}) {
   const executable = chromiumPath()
-  if (!executable) return { skipped: 'no `chromium` on PATH (npm run setup:chromium installs Debian\'s package)' }
+  if (!executable) return { skipped: "no `chromium` on PATH (npm run setup:chromium installs Debian's package)" }
   let scriptText
   try {
     scriptText = readFileSync(script)
@@ -241,7 +241,9 @@ export async function runBrowserBench({ quick = false, runs = 7, script = join(R
   const timeout = new Promise((resolve) => {
     timer = setTimeout(() => resolve({ error: `no result from the page after ${timeoutMs / 1000} s` }), timeoutMs)
   })
-  const exited = new Promise((resolve) => chromium.once('exit', (code) => resolve({ error: `chromium exited (${code}) before the page reported` })))
+  const exited = new Promise((resolve) =>
+    chromium.once('exit', (code) => resolve({ error: `chromium exited (${code}) before the page reported` })),
+  )
   try {
     const message = await Promise.race([done, timeout, exited])
     if (message.error) return { skipped: message.error }

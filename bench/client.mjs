@@ -387,11 +387,11 @@ function makeSplitter(onEvent) {
 }
 
 function field(block, name) {
-  const key = name + ': '
+  const key = `${name}: `
   let from
   if (block.startsWith(key)) from = key.length
   else {
-    const i = block.indexOf('\n' + key)
+    const i = block.indexOf(`\n${key}`)
     if (i === -1) return undefined
     from = i + 1 + key.length
   }

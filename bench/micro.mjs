@@ -73,7 +73,16 @@ for (const name of ['small', 'multiline', 'large-ascii', 'large-utf8']) {
   if (sink === -1) console.log(sink)
 }
 
-const head = ['workload', 'bytes', 'u8 lastIndexOf(CR)', 'Buffer lastIndexOf(CR)', 'decode one-shot', 'decode stream', 'parser, chunks', 'parser, lines']
+const head = [
+  'workload',
+  'bytes',
+  'u8 lastIndexOf(CR)',
+  'Buffer lastIndexOf(CR)',
+  'decode one-shot',
+  'decode stream',
+  'parser, chunks',
+  'parser, lines',
+]
 console.log(`node ${process.version}; ms for the whole stream (64 KiB chunks), median of 7\n`)
 console.log(head.map((h, i) => (i < 2 ? h.padEnd(12) : h.padStart(i < 4 ? 24 : 17))).join(''))
 for (const row of rows) {

@@ -103,7 +103,10 @@ let oursModule = DIST_INDEX
 
 function ensureBuilt() {
   if (opt('no-build') || opt('ours')) return
-  const srcNewest = Math.max(newestMtime(join(ROOT, 'src')), existsSync(join(ROOT, 'rollup.config.mjs')) ? statSync(join(ROOT, 'rollup.config.mjs')).mtimeMs : 0)
+  const srcNewest = Math.max(
+    newestMtime(join(ROOT, 'src')),
+    existsSync(join(ROOT, 'rollup.config.mjs')) ? statSync(join(ROOT, 'rollup.config.mjs')).mtimeMs : 0,
+  )
   if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= srcNewest) return
   console.log(existsSync(DIST_INDEX) ? 'src/ is newer than dist/: npm run build' : 'no dist/: npm run build')
   const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 })
@@ -192,7 +195,7 @@ function checkNote(impl, kind) {
   if (impl === 'http-raw') return 'bytes + LF LF count'
   if (impl === 'fetch-text') return 'bytes + decoded chars (no event count)'
   if (kind === 'churn') return 'count + data checksum + Last-Event-ID'
-  return 'count + data checksum' + (impl === 'fetch-parser' ? '' : ' (+ lastEventId where sent)')
+  return `count + data checksum${impl === 'fetch-parser' ? '' : ' (+ lastEventId where sent)'}`
 }
 
 function verify(r, exp, w) {
@@ -320,7 +323,7 @@ function table(headers, rows, left = [0]) {
       .join('  ')
       .trimEnd()
   const out = [line(headers), widths.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)]
-  return out.map((l) => '  ' + l).join('\n')
+  return out.map((l) => `  ${l}`).join('\n')
 }
 
 function printWorkload(w, server, summaries) {
@@ -337,7 +340,18 @@ function printWorkload(w, server, summaries) {
     const runs = `${s.n}/${s.total}`
     if (w.kind === 'stream') {
       headers = ['impl', 'events/s', 'MB/s', 'spread', 'CPU µs/ev', 'heap MB', 'stream KB', 'peak MB', 'ok runs', 'checked by']
-      rows.push([impl, fmt(m.eventsPerSec), fmt(m.mbPerSec, 1), `±${fmt((s.spread.eventsPerSec ?? NaN) * 50, 0)}%`, fmt(m.cpuPerEvent, 2), fmt(m.heapMid, 2), fmt(m.heapStream, 0), fmt(m.heapPeak, 1), runs, checkNote(impl, w.kind)])
+      rows.push([
+        impl,
+        fmt(m.eventsPerSec),
+        fmt(m.mbPerSec, 1),
+        `±${fmt((s.spread.eventsPerSec ?? NaN) * 50, 0)}%`,
+        fmt(m.cpuPerEvent, 2),
+        fmt(m.heapMid, 2),
+        fmt(m.heapStream, 0),
+        fmt(m.heapPeak, 1),
+        runs,
+        checkNote(impl, w.kind),
+      ])
     } else if (w.kind === 'idle') {
       headers = ['impl', ...w.sources.map((n) => `KB/source at ${fmt(n)}`), 'ok runs', 'checked by']
       left = [0, w.sources.length + 2]
@@ -347,7 +361,19 @@ function printWorkload(w, server, summaries) {
       left = [0, 6]
       rows.push([impl, fmt(m.p50), fmt(m.p99), fmt(m.max), fmt(m.cpuPerEvent, 1), runs, checkNote(impl, w.kind)])
     } else {
-      headers = ['impl', 'cycles/s', 'ms/cycle', 'CPU µs/cycle', `heap KB #${w.snapshotAt}→#${w.events}`, 'heap B/cycle', 'handles (max)', 'sockets (max)', 'handles open→closed', 'sockets', 'ok runs']
+      headers = [
+        'impl',
+        'cycles/s',
+        'ms/cycle',
+        'CPU µs/cycle',
+        `heap KB #${w.snapshotAt}→#${w.events}`,
+        'heap B/cycle',
+        'handles (max)',
+        'sockets (max)',
+        'handles open→closed',
+        'sockets',
+        'ok runs',
+      ]
       rows.push([
         impl,
         fmt(m.cyclesPerSec),
@@ -371,10 +397,14 @@ function printWorkload(w, server, summaries) {
     console.log('  (heap MB: heapUsed after a full gc at the middle of the stream; stream KB: that minus heapUsed after gc')
     console.log('   just before the source was created, i.e. what the open stream holds; peak: sampled every 20 ms, no gc)')
   }
-  if (w.kind === 'idle') console.log('  (heapUsed after gc with every source open and waiting, minus heapUsed before the first one; undici\'s sockets included)')
-  if (w.kind === 'latency') console.log(`  (first ${w.skip} events of each run left out; limits time the chunk's arrival, the libraries their listener)`)
+  if (w.kind === 'idle')
+    console.log("  (heapUsed after gc with every source open and waiting, minus heapUsed before the first one; undici's sockets included)")
+  if (w.kind === 'latency')
+    console.log(`  (first ${w.skip} events of each run left out; limits time the chunk's arrival, the libraries their listener)`)
   if (w.kind === 'churn') {
-    console.log(`  (medians; snapshots after gc at cycle #${w.snapshotAt} and every ${w.snapshotEvery} cycles to #${w.events}, taken in the`)
+    console.log(
+      `  (medians; snapshots after gc at cycle #${w.snapshotAt} and every ${w.snapshotEvery} cycles to #${w.events}, taken in the`,
+    )
     console.log('   message listener and left out of the timing; B/cycle is the least-squares slope of heapUsed;')
     console.log('   handles and sockets from process.getActiveResourcesInfo(); "open→closed" is before the source was')
     console.log('   created → after close() and a bounded wait)')
@@ -407,9 +437,20 @@ function ratioRows(results) {
     for (const [impl, s] of summaries) {
       if (impl === 'ours' || !s.n) continue
       const r = (k) => pairedRatio(x, impl, k)
-      if (w.kind === 'stream') rows.push([w.name, impl, fmt(r('eventsPerSec'), 2), fmt(r('cpuPerEvent'), 2), fmt(r('heapMid'), 2), fmt(r('heapStream'), 2), fmt(r('heapPeak'), 2)])
-      else if (w.kind === 'idle') rows.push([w.name, impl, '', '', w.sources.map((n) => `${fmt(n)}: ${fmt(r(`kbPerSource${n}`), 2)}`).join('  '), '', ''])
-      else if (w.kind === 'latency') rows.push([w.name, impl, `p50 ${fmt(r('p50'), 2)}  p99 ${fmt(r('p99'), 2)}`, fmt(r('cpuPerEvent'), 2), '', '', ''])
+      if (w.kind === 'stream')
+        rows.push([
+          w.name,
+          impl,
+          fmt(r('eventsPerSec'), 2),
+          fmt(r('cpuPerEvent'), 2),
+          fmt(r('heapMid'), 2),
+          fmt(r('heapStream'), 2),
+          fmt(r('heapPeak'), 2),
+        ])
+      else if (w.kind === 'idle')
+        rows.push([w.name, impl, '', '', w.sources.map((n) => `${fmt(n)}: ${fmt(r(`kbPerSource${n}`), 2)}`).join('  '), '', ''])
+      else if (w.kind === 'latency')
+        rows.push([w.name, impl, `p50 ${fmt(r('p50'), 2)}  p99 ${fmt(r('p99'), 2)}`, fmt(r('cpuPerEvent'), 2), '', '', ''])
       else rows.push([w.name, impl, fmt(r('cyclesPerSec'), 2), fmt(r('cpuPerCycle'), 2), '', '', ''])
     }
   }
@@ -452,7 +493,12 @@ function targetRows(results, size) {
       const worst = (k) => Math.max(...ourRuns.map((r) => r.m[k]))
       const allowed = Math.max(0, lim?.n ? lim.med.heapSlope : 0) * 1.25 + HEAP_SLOPE_NOISE
       const g = o.med.heapSlope
-      add(`churn: ours heap slope #${churn.w.snapshotAt}→#${churn.w.events} (B/cycle)`, fmt(g, 0), `≤ ${fmt(allowed, 0)} (fetch-loop's × 1.25 + ${HEAP_SLOPE_NOISE})`, g <= allowed)
+      add(
+        `churn: ours heap slope #${churn.w.snapshotAt}→#${churn.w.events} (B/cycle)`,
+        fmt(g, 0),
+        `≤ ${fmt(allowed, 0)} (fetch-loop's × 1.25 + ${HEAP_SLOPE_NOISE})`,
+        g <= allowed,
+      )
       const hs = Math.max(worst('handlesEnd'), worst('handlesMax')) - o.med.handlesSnap
       add(`churn: ours handle growth #${churn.w.snapshotAt}→#${churn.w.events} (worst run)`, fmt(hs), '≤ 0', hs <= 0)
       const ss = Math.max(worst('socketsEnd'), worst('socketsMax')) - o.med.socketsSnap
@@ -487,7 +533,9 @@ const BROWSER_RUNS = opt('runs') ? RUNS : QUICK ? 1 : 9
 
 async function browserSection() {
   const script = join(dirname(oursModule), 'eventsource.min.js')
-  console.log(`\n## browser: headless Chromium, one page, ${BROWSER_RUNS} round(s) after a warm-up, each round starting with the next implementation`)
+  console.log(
+    `\n## browser: headless Chromium, one page, ${BROWSER_RUNS} round(s) after a warm-up, each round starting with the next implementation`,
+  )
   for (const [k, v] of Object.entries(BROWSER_IMPL_NOTES)) console.log(`  ${k.padEnd(13)} ${v}`)
   const out = await runBrowserBench({ quick: QUICK, runs: BROWSER_RUNS, script })
   if (out.skipped) {
@@ -500,7 +548,12 @@ async function browserSection() {
     const runs = out.results.filter((r) => r.workload === w.name)
     for (const r of runs) {
       r.verifyError = verifyBrowserRun(r, w)
-      if (!r.verifyError) r.m = { eventsPerSec: w.expected.events / (r.ms / 1000), mbPerSec: w.expected.bytes / 1e6 / (r.ms / 1000), cpuPerEvent: (r.cpuMs * 1000) / w.expected.events }
+      if (!r.verifyError)
+        r.m = {
+          eventsPerSec: w.expected.events / (r.ms / 1000),
+          mbPerSec: w.expected.bytes / 1e6 / (r.ms / 1000),
+          cpuPerEvent: (r.cpuMs * 1000) / w.expected.events,
+        }
     }
     byWorkload.push({ w, runs })
     console.log(`\n  ${w.name}: ${fmt(w.expected.events)} events, ${fmt(w.expected.bytes / 1e6, 1)} MB — ${w.describe}`)
@@ -508,16 +561,27 @@ async function browserSection() {
     for (const impl of Object.keys(BROWSER_IMPL_NOTES)) {
       const good = runs.filter((r) => r.impl === impl && r.m)
       const med = (k) => median(good.map((r) => r.m[k]))
-      const ratio = (k) => median(good.map((r) => {
-        const o = runs.find((x) => x.impl === 'native' && x.round === r.round && x.m)
-        return o ? r.m[k] / o.m[k] : NaN
-      }))
-      rows.push([impl, fmt(med('eventsPerSec')), fmt(med('mbPerSec'), 1), fmt(med('cpuPerEvent'), 2), impl === 'native' ? '' : fmt(ratio('eventsPerSec'), 2), impl === 'native' ? '' : fmt(ratio('cpuPerEvent'), 2), `${good.length}/${runs.filter((r) => r.impl === impl).length}`])
+      const ratio = (k) =>
+        median(
+          good.map((r) => {
+            const o = runs.find((x) => x.impl === 'native' && x.round === r.round && x.m)
+            return o ? r.m[k] / o.m[k] : NaN
+          }),
+        )
+      rows.push([
+        impl,
+        fmt(med('eventsPerSec')),
+        fmt(med('mbPerSec'), 1),
+        fmt(med('cpuPerEvent'), 2),
+        impl === 'native' ? '' : fmt(ratio('eventsPerSec'), 2),
+        impl === 'native' ? '' : fmt(ratio('cpuPerEvent'), 2),
+        `${good.length}/${runs.filter((r) => r.impl === impl).length}`,
+      ])
       for (const r of runs.filter((x) => x.impl === impl && x.verifyError)) console.log(`  ! ${impl} round ${r.round}: ${r.verifyError}`)
     }
     console.log(table(['impl', 'events/s', 'MB/s', 'CPU µs/ev', '÷ native ev/s', '÷ native CPU', 'ok runs'], rows, [0]))
   }
-  console.log('  (events/s from the page\'s clock, construction to the last event; CPU: all of Chromium\'s processes, from')
+  console.log("  (events/s from the page's clock, construction to the last event; CPU: all of Chromium's processes, from")
   console.log('   /proc, 10 ms ticks; ratios: median over rounds of the two runs of the same round)')
   return byWorkload
 }
@@ -532,7 +596,12 @@ function browserTargetRows(browser) {
         return o ? r.m.eventsPerSec / o.m.eventsPerSec : NaN
       })
     const r = median(ratios)
-    return [`browser ${w.name}: events/s ours / native EventSource`, fmt(r, 2), '≥ 1.00', Number.isNaN(r) ? 'n/a' : r >= 1 ? 'PASS' : 'FAIL']
+    return [
+      `browser ${w.name}: events/s ours / native EventSource`,
+      fmt(r, 2),
+      '≥ 1.00',
+      Number.isNaN(r) ? 'n/a' : r >= 1 ? 'PASS' : 'FAIL',
+    ]
   })
 }
 
@@ -611,7 +680,10 @@ function summarizeProfile(file, top, windowUs) {
   const catRows = [...cats].sort((a, b) => b[1] - a[1]).map(([k, c]) => [pct(c), ms(c), k])
   console.log(table(['self', 'ms', 'kind'], catRows, [2]))
   console.log('\nself time by file:')
-  const fileRows = [...files].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, c]) => [pct(c), ms(c), k])
+  const fileRows = [...files]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)
+    .map(([k, c]) => [pct(c), ms(c), k])
   console.log(table(['self', 'ms', 'file'], fileRows, [2]))
 }
 
@@ -620,13 +692,19 @@ function category(file) {
   if (file.startsWith('dist/') || file.includes('.snapshot/dist/')) return 'library code in dist/ (bundled eventsource-parser included)'
   if (file.includes('node_modules/eventsource-parser')) return 'eventsource-parser'
   if (file.includes('node_modules/eventsource')) return 'eventsource package'
-  if (/^(event_target|worker\/io|now|per_context\/domexception)$/.test(file)) return 'Event/MessageEvent construction and dispatch (node:internal/event_target, worker/io)'
+  if (/^(event_target|worker\/io|now|per_context\/domexception)$/.test(file))
+    return 'Event/MessageEvent construction and dispatch (node:internal/event_target, worker/io)'
   if (/^(decode|encoding)$/.test(file)) return 'TextDecoder'
-  if (/^(undici|streams|webstreams|node:net|wasm|async_hooks|process\/task_queues|runMicrotasks|buffer|node:buffer|stream_base_commons|GenericJSToWasmWrapper|timers|fixed_queue|process\/promises|abort_controller|readStop|node:events|errors|validators)/.test(file)) return 'transport: undici fetch, streams, net, microtasks'
+  if (
+    /^(undici|streams|webstreams|node:net|wasm|async_hooks|process\/task_queues|runMicrotasks|buffer|node:buffer|stream_base_commons|GenericJSToWasmWrapper|timers|fixed_queue|process\/promises|abort_controller|readStop|node:events|errors|validators)/.test(
+      file,
+    )
+  )
+    return 'transport: undici fetch, streams, net, microtasks'
   if (file === '(garbage collector)') return 'garbage collector'
   if (file === '(idle)' || file === '(program)' || file === '(root)') return 'idle / program'
   if (file.startsWith('bench/')) return 'benchmark listener (checksum)'
-  return 'other: ' + file
+  return `other: ${file}`
 }
 
 async function profile(spec) {
@@ -640,7 +718,12 @@ async function profile(spec) {
     console.log(`${impl} on ${w.name} under --cpu-prof: ${verr ? `FAILED: ${verr}` : 'ok'}`)
     if (!verr) {
       const m = metrics(r, server.expected, w)
-      console.log(Object.entries(m).map(([k, v]) => `${k}=${fmt(v, 2)}`).join('  '), '(profiling slows it down)')
+      console.log(
+        Object.entries(m)
+          .map(([k, v]) => `${k}=${fmt(v, 2)}`)
+          .join('  '),
+        '(profiling slows it down)',
+      )
     }
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
     if (!file) console.log('no .cpuprofile was written')
@@ -670,11 +753,14 @@ async function bench(size) {
   const cpu = cpus()
   console.log(`# isomorphic-eventsource benchmark — ${QUICK ? 'QUICK (smoke run, figures not meaningful)' : 'full'} run`)
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} × ${cpu[0]?.model ?? '?'}`)
-  console.log(`${RUNS} measured run(s) per implementation${WARMUP ? ' after one warm-up run each' : ''}, alternated A B C A B C; each run in a fresh process; medians`)
+  console.log(
+    `${RUNS} measured run(s) per implementation${WARMUP ? ' after one warm-up run each' : ''}, alternated A B C A B C; each run in a fresh process; medians`,
+  )
   console.log(`command: node bench/run.mjs ${args.join(' ')}`.trimEnd())
   if (!existsSync(DIST_INDEX)) console.log(`! ${relative(ROOT, DIST_INDEX)} is missing: "ours" will fail`)
   console.log('\nimplementations:')
-  for (const [k, v] of Object.entries(IMPL_NOTES)) console.log(`  ${k.padEnd(13)} ${k === 'ours' ? v.replace('dist/index.mjs', relative(ROOT, DIST_INDEX)) : v}`)
+  for (const [k, v] of Object.entries(IMPL_NOTES))
+    console.log(`  ${k.padEnd(13)} ${k === 'ours' ? v.replace('dist/index.mjs', relative(ROOT, DIST_INDEX)) : v}`)
 
   const results = []
   const raw = []
@@ -726,12 +812,16 @@ async function bench(size) {
   console.log('\n## ratios ours / other')
   console.log('  (median over rounds of ours ÷ other within the same round; >1 is better for events/s and cycles/s,')
   console.log('   <1 is better for latency, CPU and heap)')
-  if (rrows.length) console.log(table(['workload', 'vs', 'events/s | latency | cycles/s', 'CPU/ev', 'heap', 'stream heap', 'heap peak'], rrows, [0, 1]))
+  if (rrows.length)
+    console.log(table(['workload', 'vs', 'events/s | latency | cycles/s', 'CPU/ev', 'heap', 'stream heap', 'heap peak'], rrows, [0, 1]))
   else console.log('  n/a (no successful "ours" run)')
 
   console.log('\n## targets (ratios as above)')
   console.log(table(['target', 'value', 'need', 'result'], [...targetRows(results, size), ...browserTargetRows(browser)], [0, 2]))
-  if (size !== undefined) console.log(`  ${relative(ROOT, DIST_BROWSER)}: ${fmt(size.minified)} bytes minified, ${fmt(size.gzip)} bytes gzip -9 (${fmt(size.gzip / 1024, 2)} KiB)`)
+  if (size !== undefined)
+    console.log(
+      `  ${relative(ROOT, DIST_BROWSER)}: ${fmt(size.minified)} bytes minified, ${fmt(size.gzip)} bytes gzip -9 (${fmt(size.gzip / 1024, 2)} KiB)`,
+    )
   console.log(`\ntotal time ${fmt((Date.now() - started) / 1000, 1)} s`)
   if (typeof opt('json') === 'string') {
     writeFileSync(opt('json'), JSON.stringify(raw, null, 1))

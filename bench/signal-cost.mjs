@@ -44,5 +44,6 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const name of round % 2 ? names.reverse() : names) times[name].push(await cycle(CYCLES, variants[name]))
 }
 const median = (values) => values.slice().sort((a, b) => a - b)[values.length >> 1]
-for (const [name, values] of Object.entries(times)) console.log(`${name.padEnd(18)} ${median(values).toFixed(0)} µs a cycle (median of ${ROUNDS} rounds of ${CYCLES})`)
+for (const [name, values] of Object.entries(times))
+  console.log(`${name.padEnd(18)} ${median(values).toFixed(0)} µs a cycle (median of ${ROUNDS} rounds of ${CYCLES})`)
 server.close()

@@ -46,7 +46,9 @@ const packages = [
 
 function versionOf(executable) {
   try {
-    return execFileSync(executable, ['--version'], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0]
+    return execFileSync(executable, ['--version'], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .split('\n')[0]
   } catch {
     return 'version unknown'
   }
@@ -85,4 +87,6 @@ if (stillMissing.length > 0) {
 const chromium = findOnPath('chromium')
 const firefox = findOnPath('firefox-esr') ?? findOnPath('firefox')
 const miniBrowser = MINIBROWSER_PATHS.find((file) => existsSync(file))
-console.log(`ensure-browsers: ${chromium} (${versionOf(chromium)}); ${firefox} (${versionOf(firefox)}); ${miniBrowser}; ${findOnPath('WebKitWebDriver')}; ${findOnPath('Xvfb')}`)
+console.log(
+  `ensure-browsers: ${chromium} (${versionOf(chromium)}); ${firefox} (${versionOf(firefox)}); ${miniBrowser}; ${findOnPath('WebKitWebDriver')}; ${findOnPath('Xvfb')}`,
+)

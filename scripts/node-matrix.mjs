@@ -60,7 +60,15 @@ function ensureNode(major) {
     rmSync(staging, { recursive: true, force: true })
     mkdirSync(staging, { recursive: true })
     // Only the executable and its licence: the package also carries npm, headers and docs.
-    execFileSync('tar', ['-xzf', path.join(work, path.basename(filename)), '-C', staging, '--strip-components=1', 'package/bin/node', 'package/LICENSE'])
+    execFileSync('tar', [
+      '-xzf',
+      path.join(work, path.basename(filename)),
+      '-C',
+      staging,
+      '--strip-components=1',
+      'package/bin/node',
+      'package/LICENSE',
+    ])
     writeFileSync(path.join(staging, 'VERSION'), `${version}\n`)
     rmSync(dir, { recursive: true, force: true })
     renameSync(staging, dir)

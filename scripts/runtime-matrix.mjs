@@ -105,7 +105,9 @@ function wantedVersion(name) {
   const wanted = process.env[runtime.versionEnv] || runtime.tested
   if (wanted !== 'latest') return wanted
   try {
-    return JSON.parse(execFileSync('npm', ['view', runtime.meta, 'version', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
+    return JSON.parse(
+      execFileSync('npm', ['view', runtime.meta, 'version', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    )
   } catch (error) {
     const [newest] = newestFirst(cachedVersions(name))
     if (newest) {
@@ -140,7 +142,14 @@ function ensureRuntime(name, version) {
     rmSync(staging, { recursive: true, force: true })
     mkdirSync(staging, { recursive: true })
     // Only the executable: the packages hold nothing else but a README and package.json.
-    execFileSync('tar', ['-xzf', path.join(work, path.basename(filename)), '-C', staging, `--strip-components=${runtime.entry.split('/').length - 1}`, runtime.entry])
+    execFileSync('tar', [
+      '-xzf',
+      path.join(work, path.basename(filename)),
+      '-C',
+      staging,
+      `--strip-components=${runtime.entry.split('/').length - 1}`,
+      runtime.entry,
+    ])
     chmodSync(path.join(staging, path.basename(runtime.entry)), 0o755)
     writeFileSync(path.join(staging, 'VERSION'), `${version}\n`)
     rmSync(dir, { recursive: true, force: true })
@@ -187,7 +196,9 @@ function main() {
   }
   // A run that crashed before reporting, or ran no test, is a failure too.
   if (passed + failed === 0 || (result.status !== 0 && failed === 0)) failed += 1
-  console.log(`runtime-matrix: ${runtimes.map((r) => `${r.name} ${r.version}`).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(
+    `runtime-matrix: ${runtimes.map((r) => `${r.name} ${r.version}`).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  )
   console.log(`${passed} passed, ${failed} failed`)
   if (failed > 0) process.exitCode = 1
 }

@@ -25,7 +25,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 if (typeof globalThis.gc !== 'function') {
   // Run again with gc() available; pass the exit code through.
-  const result = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' })
+  const result = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  })
   process.exit(result.status ?? 1)
 }
 
@@ -166,7 +168,12 @@ const serve = async (ctx) => {
   stats.faults[fault] = (stats.faults[fault] ?? 0) + 1
   switch (fault) {
     case 'status': {
-      const code = pick([[1, 500], [1, 502], [1, 503], [1, 429]])
+      const code = pick([
+        [1, 500],
+        [1, 502],
+        [1, 503],
+        [1, 429],
+      ])
       const headers = { 'content-type': 'text/plain' }
       if (random() < 0.3 && (code === 503 || code === 429)) headers['retry-after'] = String(between(0, 1))
       ctx.res.writeHead(code, headers)
@@ -174,7 +181,15 @@ const serve = async (ctx) => {
       return
     }
     case 'redirect':
-      ctx.res.writeHead(pick([[1, 301], [1, 302], [1, 307], [1, 308]]), { location: '/alias' })
+      ctx.res.writeHead(
+        pick([
+          [1, 301],
+          [1, 302],
+          [1, 307],
+          [1, 308],
+        ]),
+        { location: '/alias' },
+      )
       ctx.res.end()
       return
     case 'redirect-loop':
@@ -239,7 +254,9 @@ source.addEventListener('error', (event) => {
 
 const started = Date.now()
 const durationMs = minutes * 60_000
-console.log(`soak: ${minutes} min, seed ${seed}, ~${eventsPerSecond} events/s, readTimeout ${READ_TIMEOUT} ms, maxEventSize ${MAX_EVENT_SIZE}`)
+console.log(
+  `soak: ${minutes} min, seed ${seed}, ~${eventsPerSecond} events/s, readTimeout ${READ_TIMEOUT} ms, maxEventSize ${MAX_EVENT_SIZE}`,
+)
 console.log(`node ${process.version}, pid ${process.pid}`)
 
 // Let the first connections settle before the memory baseline.

@@ -37,12 +37,7 @@ export interface ExponentialBackoffOptions {
  * @example new EventSource(url, { backoff: exponentialBackoff({ max: 60_000, jitter: 0.2 }) })
  */
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}): BackoffStrategy {
-  const {
-    max = DEFAULT_BACKOFF_MAX_MS,
-    factor = DEFAULT_BACKOFF_FACTOR,
-    jitter = DEFAULT_BACKOFF_JITTER,
-    random = Math.random,
-  } = options
+  const { max = DEFAULT_BACKOFF_MAX_MS, factor = DEFAULT_BACKOFF_FACTOR, jitter = DEFAULT_BACKOFF_JITTER, random = Math.random } = options
   checkNumber('max', max, 0, undefined, API)
   checkNumber('factor', factor, 1, undefined, API)
   checkNumber('jitter', jitter, 0, undefined, API)

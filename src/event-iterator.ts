@@ -58,9 +58,9 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
   /** The source dispatched `event`. */
   push(event: MessageEvent): void {
     if (this.#finished || (this.#types && !this.#types.has(event.type))) return
-    if (this.#wake) return this.#resolve(Promise.resolve({ value: event, done: false }))
+    if (this.#wake) this.#resolve(Promise.resolve({ value: event, done: false }))
     // Hold the flow while the queue is full (see #hold).
-    this.#hold(this.#queue.push(event) >= this.#highWaterMark)
+    else this.#hold(this.#queue.push(event) >= this.#highWaterMark)
   }
 
   /**

@@ -204,7 +204,10 @@ export class EventSource extends EventTarget {
   events(options?: EventIteratorOptions): AsyncIterableIterator<MessageEvent> {
     const iterator = new EventIterator(this.#flow, this.#leaveIteration, options)
     if (this.#readyState === CLOSED) iterator.finish()
-    else (this.#iterators ??= new Set()).add(iterator)
+    else {
+      this.#iterators ??= new Set()
+      this.#iterators.add(iterator)
+    }
     return iterator
   }
 
@@ -223,7 +226,7 @@ export class EventSource extends EventTarget {
   #finishIterators(failure: ConnectionFailure | undefined): void {
     const iterators = this.#iterators
     this.#iterators = undefined
-    iterators?.forEach((iterator) => iterator.finish(failure))
+    for (const iterator of iterators ?? []) iterator.finish(failure)
   }
 
   /**
@@ -487,7 +490,6 @@ function defineReadyStateConstants(target: typeof EventSource): true {
   Object.defineProperties(target.prototype, { ...constants, [Symbol.toStringTag]: { value: 'EventSource', configurable: true } })
   return true
 }
-
 
 /**
  * Encoding-parses `href` relative to the document's base URL where there is one (a browser page

@@ -19,12 +19,7 @@ export function retriesByDefault(failure: { kind: FailureKind }): boolean {
  * (`network`) it stays undefined, so a policy such as `status === undefined || status >= 500`
  * retries those; the response headers are there wherever there was a response.
  */
-export function failure(
-  kind: FailureKind,
-  message: string,
-  response?: ResponseLike,
-  cause?: unknown,
-): FailureDetails {
+export function failure(kind: FailureKind, message: string, response?: ResponseLike, cause?: unknown): FailureDetails {
   const status = kind === 'http' || kind === 'content-type' ? response?.status : undefined
   return { kind, status, headers: response?.headers as Headers | undefined, message, cause }
 }

@@ -29,6 +29,9 @@ export class FlowControl {
   /** Resolves once no consumer holds the flow; undefined when none does now (reading goes on at once). */
   whenFlowing(): Promise<void> | undefined {
     if (this.#holds === 0) return undefined
-    return (this.#resumed ??= new Promise((resolve) => (this.#resume = resolve)))
+    this.#resumed ??= new Promise((resolve) => {
+      this.#resume = resolve
+    })
+    return this.#resumed
   }
 }

@@ -4,13 +4,7 @@
  */
 
 /** Throws ``<api>: `<name>` must be <expected>, got <value>`` as a TypeError, or as `Kind`. */
-export function invalid(
-  name: string,
-  expected: string,
-  value: unknown,
-  Kind: ErrorConstructor = TypeError,
-  api = 'EventSource',
-): never {
+export function invalid(name: string, expected: string, value: unknown, Kind: ErrorConstructor = TypeError, api = 'EventSource'): never {
   throw new Kind(`${api}: \`${name}\` must be ${expected}, got ${show(value)}`)
 }
 
@@ -27,13 +21,7 @@ export function show(value: unknown): string {
  * An optional finite number in [min, max]: a TypeError for another type, a RangeError out of
  * range (NaN and ±Infinity included).
  */
-export function checkNumber(
-  name: string,
-  value: unknown,
-  min: number,
-  max = Number.MAX_VALUE,
-  api?: string,
-): number | undefined {
+export function checkNumber(name: string, value: unknown, min: number, max = Number.MAX_VALUE, api?: string): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number') invalid(name, 'a number', value, TypeError, api)
   if (!(value >= min && value <= max)) {

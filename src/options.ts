@@ -72,10 +72,7 @@ export function resolveOptions(init: EventSourceInit | null | undefined): Resolv
  * Reads one option. A value that comes from a polluted `Object.prototype` is ignored, and a
  * getter that throws is reported with the option's name.
  */
-export function readOption<K extends keyof EventSourceInit>(
-  init: EventSourceInit | null | undefined,
-  name: K,
-): EventSourceInit[K] {
+export function readOption<K extends keyof EventSourceInit>(init: EventSourceInit | null | undefined, name: K): EventSourceInit[K] {
   if (init == null || (Object.hasOwn(Object.prototype, name) && !Object.hasOwn(init, name))) return undefined
   try {
     return init[name]

@@ -16,9 +16,7 @@ interface NetworkScope {
  */
 function networkScope(): NetworkScope | undefined {
   const scope = globalThis as Partial<NetworkScope>
-  return typeof scope.navigator?.onLine === 'boolean' && typeof scope.addEventListener === 'function'
-    ? (scope as NetworkScope)
-    : undefined
+  return typeof scope.navigator?.onLine === 'boolean' && typeof scope.addEventListener === 'function' ? (scope as NetworkScope) : undefined
 }
 
 /**

@@ -1,4 +1,4 @@
-import { EventSourceErrorEvent, constantBackoff, exponentialBackoff, type ConnectionFailure } from '../src'
+import { type EventSourceErrorEvent, constantBackoff, exponentialBackoff, type ConnectionFailure } from '../src'
 import { recordEvents, waitFor } from './helpers/recorder'
 import { startStream } from './helpers/server'
 import { useServerPerTest } from './helpers/per-test'

@@ -65,7 +65,10 @@ describe('extension: onComment', () => {
   })
 
   test('a comment after a BOM is a comment (the BOM is not part of the line)', async () => {
-    server.route('/s', (_req, res) => void startStream(res).write(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(':hi\ndata: x\n\n')])))
+    server.route(
+      '/s',
+      (_req, res) => void startStream(res).write(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(':hi\ndata: x\n\n')])),
+    )
     const { log } = recordStream('/s')
     await waitFor(() => log.length === 2)
     expect(log).toEqual([':hi', 'message=x'])
@@ -79,7 +82,7 @@ describe('extension: onComment', () => {
   })
 
   test('a comment longer than maxEventSize is never reported in part: it ends the connection as an oversized data line does', async () => {
-    server.route('/s', streamInPieces([':' + 'x'.repeat(300), 'y'.repeat(300), '\n:short\ndata: after\n\n'], { hold: true }))
+    server.route('/s', streamInPieces([`:${'x'.repeat(300)}`, 'y'.repeat(300), '\n:short\ndata: after\n\n'], { hold: true }))
     const errors: string[] = []
     const { log, source } = recordStream('/s', { maxEventSize: 100 })
     source.addEventListener('error', (event) => errors.push(event.kind))
@@ -90,7 +93,7 @@ describe('extension: onComment', () => {
   })
 
   test('without onComment, a comment longer than maxEventSize is dropped as it arrives: the stream goes on', async () => {
-    server.route('/s', streamInPieces([':' + 'x'.repeat(300), 'y'.repeat(300), '\n:short\ndata: after\n\n'], { hold: true }))
+    server.route('/s', streamInPieces([`:${'x'.repeat(300)}`, 'y'.repeat(300), '\n:short\ndata: after\n\n'], { hold: true }))
     const messages: string[] = []
     const source = open('/s', { maxEventSize: 100 })
     source.onmessage = (event) => messages.push(event.data)
@@ -99,7 +102,7 @@ describe('extension: onComment', () => {
     expect(source.readyState).toBe(EventSource.OPEN)
   })
 
-  test('an exception in onComment is reported as uncaught, as a listener\'s would be, and the stream goes on', async () => {
+  test("an exception in onComment is reported as uncaught, as a listener's would be, and the stream goes on", async () => {
     // In a process of its own: jest keeps uncaught exceptions to itself.
     const script = `
       const { createServer } = require('node:http')
@@ -140,6 +143,8 @@ describe('extension: onComment', () => {
   })
 
   test('onComment must be a function', () => {
-    expect(() => new EventSource('http://127.0.0.1:1/', { onComment: 'log' as unknown as () => void })).toThrow(/`onComment` must be a function/)
+    expect(() => new EventSource('http://127.0.0.1:1/', { onComment: 'log' as unknown as () => void })).toThrow(
+      /`onComment` must be a function/,
+    )
   })
 })

@@ -15,7 +15,7 @@ describe('contract: HTTP behavior (tests_http_behavior.go)', () => {
   test('the request is a GET with Accept: text/event-stream, Cache-Control: no-cache and no Last-Event-ID ("default method and headers")', async () => {
     const { stream } = await h.streamAndClient()
     expect(stream.request.method).toBe('GET')
-    expect(stream.request.headers['accept']).toBe('text/event-stream')
+    expect(stream.request.headers.accept).toBe('text/event-stream')
     expect(stream.request.headers['cache-control']).toBe('no-cache')
     expect(stream.request.headers).not.toHaveProperty('last-event-id')
     expect(stream.request.body).toBe('')
@@ -75,7 +75,7 @@ describe('contract: HTTP behavior (tests_http_behavior.go)', () => {
     expect(stream.request.headers['header-name-1']).toBe('value-1')
     expect(stream.request.headers['header-name-2']).toBe('value-2')
     // The defaults stay.
-    expect(stream.request.headers['accept']).toBe('text/event-stream')
+    expect(stream.request.headers.accept).toBe('text/event-stream')
   })
 
   for (const method of ['POST', 'REPORT']) {

@@ -22,21 +22,9 @@ function cases(eol: string): [string, string, ExpectedEvent[]][] {
       `data: event 1${eol}${eol}data: event 2 line 1${eol}data: event 2 line 2${eol}${eol}`,
       [{ data: 'event 1' }, { data: 'event 2 line 1\nevent 2 line 2' }],
     ],
-    [
-      '3-line event with empty line at beginning',
-      `data:${eol}data: line2${eol}data: line3${eol}${eol}`,
-      [{ data: '\nline2\nline3' }],
-    ],
-    [
-      '3-line event with empty line in middle',
-      `data: line1${eol}data:${eol}data: line3${eol}${eol}`,
-      [{ data: 'line1\n\nline3' }],
-    ],
-    [
-      'ignores 1 extra empty line',
-      `data: event 1${eol}${eol}${eol}data: event 2${eol}${eol}`,
-      [{ data: 'event 1' }, { data: 'event 2' }],
-    ],
+    ['3-line event with empty line at beginning', `data:${eol}data: line2${eol}data: line3${eol}${eol}`, [{ data: '\nline2\nline3' }]],
+    ['3-line event with empty line in middle', `data: line1${eol}data:${eol}data: line3${eol}${eol}`, [{ data: 'line1\n\nline3' }]],
+    ['ignores 1 extra empty line', `data: event 1${eol}${eol}${eol}data: event 2${eol}${eol}`, [{ data: 'event 1' }, { data: 'event 2' }]],
     [
       'ignores 2 extra empty lines',
       `data: event 1${eol}${eol}${eol}${eol}data: event 2${eol}${eol}`,

@@ -12,7 +12,9 @@ import { settle, waitFor } from './helpers/recorder'
 const h = useContractHarness()
 
 /** Their sweep of data lengths in bytes (the wire adds "data: " and "\n\n"). */
-const sweep = [1, 128, 512, 1023, 1024, 1025, 2048, 3999, 4094, 4096, 4098, 6144, 8189, 8192, 8195, 12288, 16384, 32768, 65536, 262144, 1048576]
+const sweep = [
+  1, 128, 512, 1023, 1024, 1025, 2048, 3999, 4094, 4096, 4098, 6144, 8189, 8192, 8195, 12288, 16384, 32768, 65536, 262144, 1048576,
+]
 
 /** Their "delivered promptly": well under any stall of the kind they hunt (tens of seconds). */
 const PROMPTLY_MS = 3000

@@ -3,7 +3,7 @@
  * that are enormous, negative or not numbers. Each is handled as the spec says (HTML § 9.2.5–9.2.6),
  * and none crashes the source or makes it reconnect at once.
  */
-import { constantBackoff, EventSource, EventSourceErrorEvent } from '../src'
+import { constantBackoff, EventSource, type EventSourceErrorEvent } from '../src'
 import { oneByteAtATime, startFaultServer, status, stream } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
 import { useSharedServers } from './helpers/per-test'
@@ -27,11 +27,21 @@ async function messagesOf(source: EventSource, count: number, types = ['message'
 describe('invalid UTF-8 is decoded with replacement characters (§ 9.2.5 "UTF-8 decode"), never a crash', () => {
   // The WHATWG UTF-8 decoder: one U+FFFD per maximal invalid subsequence.
   const body = bytes(
-    'data: a', [0xff], 'b\n\n', // a byte that is never valid
-    'data: ', [0xc3, 0x28], '\n\n', // a lead byte followed by ASCII
-    'data: ', [0xc0, 0xaf], '\n\n', // an overlong encoding of "/"
-    'data: ', [0xed, 0xa0, 0x80], '\n\n', // a UTF-16 surrogate encoded as UTF-8
-    'data: ', [0xf0, 0x9f, 0x98], '\n\n', // a 4-byte character cut short by the line end
+    'data: a',
+    [0xff],
+    'b\n\n', // a byte that is never valid
+    'data: ',
+    [0xc3, 0x28],
+    '\n\n', // a lead byte followed by ASCII
+    'data: ',
+    [0xc0, 0xaf],
+    '\n\n', // an overlong encoding of "/"
+    'data: ',
+    [0xed, 0xa0, 0x80],
+    '\n\n', // a UTF-16 surrogate encoded as UTF-8
+    'data: ',
+    [0xf0, 0x9f, 0x98],
+    '\n\n', // a 4-byte character cut short by the line end
     'data: still fine 😀\n\n',
   )
   const expected = ['a\uFFFDb', '\uFFFD(', '\uFFFD\uFFFD', '\uFFFD\uFFFD\uFFFD', '\uFFFD', 'still fine 😀']
@@ -51,14 +61,18 @@ describe('invalid UTF-8 is decoded with replacement characters (§ 9.2.5 "UTF-8 
   test('in field names and event types: a field name with a bad byte is an unknown field; a type with one dispatches as decoded', async () => {
     server.route(
       '/utf8/fields',
-      stream(bytes([0xff], 'data: ignored\n', 'da', [0xfe], 'ta: ignored too\n', 'data: kept\n', 'event: t', [0xff], '\n\n'), { then: 'hold' }),
+      stream(bytes([0xff], 'data: ignored\n', 'da', [0xfe], 'ta: ignored too\n', 'data: kept\n', 'event: t', [0xff], '\n\n'), {
+        then: 'hold',
+      }),
     )
     const seen = await messagesOf(open('/utf8/fields'), 1, ['message', 't\uFFFD'])
     expect(seen).toEqual([['t\uFFFD', 'kept', '']])
   })
 
   test('a bad byte in an id is kept as U+FFFD and sent back as its UTF-8 bytes in Last-Event-ID', async () => {
-    server.route('/utf8/id', (ctx) => stream(bytes('retry: 1\nid: a', [0xff], '\ndata: x\n\n'), { then: ctx.request.attempt === 0 ? 'end' : 'hold' })(ctx))
+    server.route('/utf8/id', (ctx) =>
+      stream(bytes('retry: 1\nid: a', [0xff], '\ndata: x\n\n'), { then: ctx.request.attempt === 0 ? 'end' : 'hold' })(ctx),
+    )
     const seen = await messagesOf(open('/utf8/id'), 2)
     expect(seen[0]).toEqual(['message', 'x', 'a\uFFFD'])
     const header = server.requestsTo('/utf8/id')[1].lastEventId!

@@ -5,16 +5,8 @@
  * while the server honours Last-Event-ID. Only events whose blank line arrived are dispatched,
  * and with resume every event arrives exactly once, in order.
  */
-import { EventSource, EventSourceErrorEvent } from '../src'
-import {
-  oneByteAtATime,
-  resumableStream,
-  seededRandom,
-  startFaultServer,
-  status,
-  stream,
-  type Ending,
-} from './helpers/fault-server'
+import { EventSource, type EventSourceErrorEvent } from '../src'
+import { oneByteAtATime, resumableStream, seededRandom, startFaultServer, status, stream, type Ending } from './helpers/fault-server'
 import { waitFor } from './helpers/recorder'
 import { useSharedServers } from './helpers/per-test'
 
@@ -85,7 +77,9 @@ const TYPES = ['message', 'ping', 'end']
 function recordMessages(source: EventSource): Expected[] {
   const seen: Expected[] = []
   for (const type of TYPES) {
-    source.addEventListener(type, (event: MessageEvent) => seen.push({ type: event.type, data: event.data, lastEventId: event.lastEventId }))
+    source.addEventListener(type, (event: MessageEvent) =>
+      seen.push({ type: event.type, data: event.data, lastEventId: event.lastEventId }),
+    )
   }
   return seen
 }
@@ -186,7 +180,8 @@ describe('exactly once with resume: 100 random cuts over 10,000 events', () => {
     const onMessage = (event: MessageEvent): void => {
       const id = Number(event.lastEventId)
       if (id !== next) problems.push(`expected id ${next}, got ${event.lastEventId} (${id < next ? 'duplicate' : 'gap'})`)
-      else if (event.data !== numbered.dataOf(id) || event.type !== numbered.typeOf(id)) problems.push(`id ${id}: wrong or partial payload ${JSON.stringify(event.data)}`)
+      else if (event.data !== numbered.dataOf(id) || event.type !== numbered.typeOf(id))
+        problems.push(`id ${id}: wrong or partial payload ${JSON.stringify(event.data)}`)
       next = id + 1
     }
     source.addEventListener('message', onMessage)

@@ -3,16 +3,8 @@
  * wrong content type, an endless header, a body that never starts. Each ends as the spec (or the
  * documented extension) says, and none of them crashes the source or makes it reconnect at once.
  */
-import { constantBackoff, EventSource, EventSourceErrorEvent } from '../src'
-import {
-  bodyNeverStarts,
-  endlessHeader,
-  redirect,
-  startFaultServer,
-  status,
-  stream,
-  wrongContentType,
-} from './helpers/fault-server'
+import { constantBackoff, EventSource, type EventSourceErrorEvent } from '../src'
+import { bodyNeverStarts, endlessHeader, redirect, startFaultServer, status, stream, wrongContentType } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
 import { useSharedServers } from './helpers/per-test'
 
@@ -23,7 +15,8 @@ const {
 
 /** Every event the source dispatches: message data, or error kind/status/retryDelay. */
 function record(source: EventSource) {
-  const log: { type: string; data?: string; kind?: string; status?: number; retryDelay?: number; message?: string; readyState: number }[] = []
+  const log: { type: string; data?: string; kind?: string; status?: number; retryDelay?: number; message?: string; readyState: number }[] =
+    []
   source.addEventListener('open', () => log.push({ type: 'open', readyState: source.readyState }))
   source.addEventListener('message', (event) => log.push({ type: 'message', data: event.data, readyState: source.readyState }))
   source.addEventListener('error', (event) => {
@@ -43,21 +36,34 @@ describe('error statuses: failed by default, retried per shouldRetry, with Retry
     [429, '7'],
   ] as const
 
-  test.each(cases)('HTTP %d (Retry-After %s) fails the connection by default: one error event, CLOSED, no reconnection', async (code, retryAfter) => {
-    const path = `/status/${code}/${retryAfter ?? 'none'}`
-    server.route(path, status(code, { retryAfter }))
-    const source = open(path, { retryDelay: 1 })
-    const log = record(source)
-    await waitFor(() => source.readyState === EventSource.CLOSED)
-    await settle(50)
-    expect(log).toEqual([
-      { type: 'error', kind: 'http', status: code, retryDelay: undefined, message: expect.stringContaining(String(code)), readyState: EventSource.CLOSED },
-    ])
-    expect(server.requestsTo(path)).toHaveLength(1)
-  })
+  test.each(cases)(
+    'HTTP %d (Retry-After %s) fails the connection by default: one error event, CLOSED, no reconnection',
+    async (code, retryAfter) => {
+      const path = `/status/${code}/${retryAfter ?? 'none'}`
+      server.route(path, status(code, { retryAfter }))
+      const source = open(path, { retryDelay: 1 })
+      const log = record(source)
+      await waitFor(() => source.readyState === EventSource.CLOSED)
+      await settle(50)
+      expect(log).toEqual([
+        {
+          type: 'error',
+          kind: 'http',
+          status: code,
+          retryDelay: undefined,
+          message: expect.stringContaining(String(code)),
+          readyState: EventSource.CLOSED,
+        },
+      ])
+      expect(server.requestsTo(path)).toHaveLength(1)
+    },
+  )
 
   test('with shouldRetry, Retry-After on a 503 and a 429 sets the wait, and the next request does not come sooner', async () => {
-    for (const code of [503, 429]) server.route(`/ra/${code}`, (ctx) => (ctx.request.attempt === 0 ? status(code, { retryAfter: '1' })(ctx) : stream('data: back\n\n', { then: 'hold' })(ctx)))
+    for (const code of [503, 429])
+      server.route(`/ra/${code}`, (ctx) =>
+        ctx.request.attempt === 0 ? status(code, { retryAfter: '1' })(ctx) : stream('data: back\n\n', { then: 'hold' })(ctx),
+      )
     const results = await Promise.all(
       [503, 429].map(async (code) => {
         const source = open(`/ra/${code}`, { retryDelay: 1, backoff: constantBackoff, shouldRetry: () => true })
@@ -124,7 +130,15 @@ describe('redirects', () => {
     await waitFor(() => origins.length === 1)
     expect(origins).toEqual([other.origin])
     expect(source.url).toBe(server.url('/chain/1'))
-    expect([server.requestsTo('/chain/1'), server.requestsTo('/chain/2'), other.requestsTo('/chain/3'), other.requestsTo('/chain/4'), other.requestsTo('/chain/end')].map((r) => r.length)).toEqual([1, 1, 1, 1, 1])
+    expect(
+      [
+        server.requestsTo('/chain/1'),
+        server.requestsTo('/chain/2'),
+        other.requestsTo('/chain/3'),
+        other.requestsTo('/chain/4'),
+        other.requestsTo('/chain/end'),
+      ].map((r) => r.length),
+    ).toEqual([1, 1, 1, 1, 1])
   })
 
   test('a reconnection after a redirect starts again from the original URL, with Last-Event-ID', async () => {
@@ -221,7 +235,9 @@ describe('responses that never get going', () => {
   })
 
   test('a body that never starts keeps the connection open and silent; readTimeout drops it and the source reconnects', async () => {
-    server.route('/no-body', (ctx) => (ctx.request.attempt === 0 ? bodyNeverStarts()(ctx) : stream('data: finally\n\n', { then: 'hold' })(ctx)))
+    server.route('/no-body', (ctx) =>
+      ctx.request.attempt === 0 ? bodyNeverStarts()(ctx) : stream('data: finally\n\n', { then: 'hold' })(ctx),
+    )
     const source = open('/no-body', { retryDelay: 1, readTimeout: 200 })
     const log = record(source)
     await waitFor(() => log.some((e) => e.type === 'message'), { timeoutMs: 4000 })

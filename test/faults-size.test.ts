@@ -4,7 +4,7 @@
  * (default 16 MiB) the attempt ends with an `event-size` failure, which fails the connection unless
  * `shouldRetry` says to reconnect.
  */
-import { constantBackoff, EventSource, EventSourceErrorEvent } from '../src'
+import { constantBackoff, EventSource, type EventSourceErrorEvent } from '../src'
 import { endless, startFaultServer, stream } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
 import { useSharedServers } from './helpers/per-test'
@@ -129,7 +129,9 @@ describe('maxEventSize bounds what an unfinished line or event may hold', () => 
     })
     const seen: string[] = []
     source.onmessage = (event) => seen.push(`${event.lastEventId}:${event.data}`)
-    await waitFor(() => seen.length >= 3, { describe: () => ({ seen, requests: server.requestsTo('/oversize-resume').map((r) => r.lastEventId) }) })
+    await waitFor(() => seen.length >= 3, {
+      describe: () => ({ seen, requests: server.requestsTo('/oversize-resume').map((r) => r.lastEventId) }),
+    })
     expect(seen).toEqual(['1:event 1', '3:event 3', '4:event 4'])
     expect(server.requestsTo('/oversize-resume').map((r) => r.lastEventId)).toEqual([undefined, '2'])
   })

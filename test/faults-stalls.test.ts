@@ -3,15 +3,8 @@
  * Last-Event-ID, without losing or repeating events); without it, the source waits quietly —
  * nothing spins while the server says nothing.
  */
-import { constantBackoff, EventSource, EventSourceErrorEvent } from '../src'
-import {
-  bodyNeverStarts,
-  neverResponds,
-  resumableStream,
-  startFaultServer,
-  stall,
-  stream,
-} from './helpers/fault-server'
+import { constantBackoff, EventSource, type EventSourceErrorEvent } from '../src'
+import { bodyNeverStarts, neverResponds, resumableStream, startFaultServer, stall, stream } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
 import { useSharedServers } from './helpers/per-test'
 
@@ -51,7 +44,9 @@ describe('with readTimeout, a stalled connection is dropped and resumed', () => 
   })
 
   test('a server that never answers is dropped after readTimeout, before any open event', async () => {
-    server.route('/never', (ctx) => (ctx.request.attempt === 0 ? neverResponds()(ctx) : stream('data: answered\n\n', { then: 'hold' })(ctx)))
+    server.route('/never', (ctx) =>
+      ctx.request.attempt === 0 ? neverResponds()(ctx) : stream('data: answered\n\n', { then: 'hold' })(ctx),
+    )
     const source = open('/never', { readTimeout: 150, retryDelay: 1 })
     const types: string[] = []
     for (const type of ['open', 'message', 'error']) source.addEventListener(type, () => types.push(type))

@@ -6,7 +6,7 @@
  * measured in the gc-enabled child process of leaks-node.test.ts.)
  */
 import { getEventListeners } from 'node:events'
-import { EventSource, EventSourceErrorEvent, exponentialBackoff, type ConnectionFailure } from '../src'
+import { EventSource, type EventSourceErrorEvent, exponentialBackoff, type ConnectionFailure } from '../src'
 import { startFaultServer, status, stream, wrongContentType, type FaultHandler, type FaultServer } from './helpers/fault-server'
 import { waitFor } from './helpers/recorder'
 

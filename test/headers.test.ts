@@ -28,11 +28,7 @@ describe('extension: headers', () => {
     const source = open('/end', { headers: () => ({ Authorization: `Bearer token-${++calls}` }) })
     await waitFor(() => server.requests.length >= 3)
     source.close()
-    expect(server.requests.slice(0, 3).map((r) => r.headers.authorization)).toEqual([
-      'Bearer token-1',
-      'Bearer token-2',
-      'Bearer token-3',
-    ])
+    expect(server.requests.slice(0, 3).map((r) => r.headers.authorization)).toEqual(['Bearer token-1', 'Bearer token-2', 'Bearer token-3'])
     expect(calls).toBeGreaterThanOrEqual(3)
     expect(calls).toBeLessThanOrEqual(server.requests.length + 1)
   })
@@ -131,7 +127,12 @@ describe('extension: method and body', () => {
     const bytes = open('/end', { method: 'PUT', body: new TextEncoder().encode('raw') as unknown as ArrayBuffer })
     await waitFor(() => server.requestsTo('/end').filter((r) => r.method === 'PUT').length >= 2)
     bytes.close()
-    expect(server.requests.filter((r) => r.method === 'PUT').map((r) => r.body).slice(0, 2)).toEqual(['raw', 'raw'])
+    expect(
+      server.requests
+        .filter((r) => r.method === 'PUT')
+        .map((r) => r.body)
+        .slice(0, 2),
+    ).toEqual(['raw', 'raw'])
   })
 
   test('a body with GET or HEAD is refused with a TypeError naming `body`', () => {

@@ -56,10 +56,19 @@ describe('extension: async iteration over a source', () => {
   })
 
   test('events({ types }) yields only those types', async () => {
-    server.route('/s', (_req, res) => void startStream(res).write('data: a\n\nevent: update\ndata: b\n\nevent: other\ndata: c\n\nevent: update\ndata: d\n\n'))
+    server.route(
+      '/s',
+      (_req, res) =>
+        void startStream(res).write('data: a\n\nevent: update\ndata: b\n\nevent: other\ndata: c\n\nevent: update\ndata: d\n\n'),
+    )
     const source = open('/s')
     const events = await take(source.events({ types: ['update'] }), 2)
-    expect(dataOf(events.map((e) => ({ type: e.type, data: e.data, readyState: 1, event: e })), 'update')).toEqual(['b', 'd'])
+    expect(
+      dataOf(
+        events.map((e) => ({ type: e.type, data: e.data, readyState: 1, event: e })),
+        'update',
+      ),
+    ).toEqual(['b', 'd'])
   })
 
   test('an event type named "comment" is an event like any other', async () => {

@@ -23,7 +23,9 @@ describe('extension: options are checked at construction, and the error names th
     ['readTimeout', '5s'],
     ['maxEventSize', 1n],
   ])('a non-number %s throws a TypeError naming it', (name, value) => {
-    expect(() => open({ [name]: value })).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringContaining(`\`${name}\``) }))
+    expect(() => open({ [name]: value })).toThrow(
+      expect.objectContaining({ name: 'TypeError', message: expect.stringContaining(`\`${name}\``) }),
+    )
   })
 
   test.each([
@@ -35,7 +37,9 @@ describe('extension: options are checked at construction, and the error names th
     ['readTimeout', 2 ** 31],
     ['maxEventSize', 0],
   ])('%s = %p throws a RangeError naming it', (name, value) => {
-    expect(() => open({ [name]: value })).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringContaining(`\`${name}\``) }))
+    expect(() => open({ [name]: value })).toThrow(
+      expect.objectContaining({ name: 'RangeError', message: expect.stringContaining(`\`${name}\``) }),
+    )
   })
 
   test.each(['backoff', 'shouldRetry', 'fetch', 'onComment'])('a non-function %s throws a TypeError naming it', (name) => {

@@ -144,14 +144,19 @@ describe('Node consumers', () => {
         'require-main.cjs',
         `const api = require('isomorphic-eventsource')
          const { EventSource } = api
-         ${streamOneEvent('EventSource', `, resolved: require.resolve('isomorphic-eventsource'),
+         ${streamOneEvent(
+           'EventSource',
+           `, resolved: require.resolve('isomorphic-eventsource'),
            exports: Object.keys(api).filter((name) => typeof api[name] === 'function').sort(),
-           constants: [EventSource.CONNECTING, EventSource.OPEN, EventSource.CLOSED]`)}`,
+           constants: [EventSource.CONNECTING, EventSource.OPEN, EventSource.CLOSED]`,
+         )}`,
       ),
     )
     expect(result).toMatchObject({ data: eventText, readyState: 2, constants: [0, 1, 2] })
     expect(result.resolved).toBe(path.join(installed, 'dist', 'index.cjs'))
-    expect(result.exports).toEqual(expect.arrayContaining(['EventSource', 'EventSourceErrorEvent', 'constantBackoff', 'exponentialBackoff']))
+    expect(result.exports).toEqual(
+      expect.arrayContaining(['EventSource', 'EventSourceErrorEvent', 'constantBackoff', 'exponentialBackoff']),
+    )
   })
 
   test("import { EventSource } from 'isomorphic-eventsource' gives the ES module build, whose EventSource streams an event", async () => {
@@ -171,7 +176,11 @@ describe('Node consumers', () => {
     // Node 20.19+ and 22.12+ can require() ES modules; this flag turns that off to act like Node 18.
     const flags = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module') ? ['--no-experimental-require-module'] : []
     const result = report(
-      await runProgram('require-without-require-esm.cjs', `const { EventSource } = require('isomorphic-eventsource')\n${streamOneEvent('EventSource')}`, flags),
+      await runProgram(
+        'require-without-require-esm.cjs',
+        `const { EventSource } = require('isomorphic-eventsource')\n${streamOneEvent('EventSource')}`,
+        flags,
+      ),
     )
     expect(result).toMatchObject({ data: eventText })
   })
@@ -224,9 +233,12 @@ describe('the polyfill entry', () => {
          await import('isomorphic-eventsource/polyfill')
          const main = await import('isomorphic-eventsource')
          const polyfill = await import('isomorphic-eventsource/polyfill')
-         ${streamOneEvent('globalThis.EventSource', `, sameAsMain: globalThis.EventSource === main.EventSource,
+         ${streamOneEvent(
+           'globalThis.EventSource',
+           `, sameAsMain: globalThis.EventSource === main.EventSource,
            polyfillExport: polyfill.EventSource === main.EventSource,
-           enumerable: Object.getOwnPropertyDescriptor(globalThis, 'EventSource').enumerable`)}`,
+           enumerable: Object.getOwnPropertyDescriptor(globalThis, 'EventSource').enumerable`,
+         )}`,
       ),
     )
     expect(result).toMatchObject({ data: eventText, sameAsMain: true, polyfillExport: true, enumerable: false })
@@ -239,8 +251,11 @@ describe('the polyfill entry', () => {
         `delete globalThis.EventSource
          const polyfill = require('isomorphic-eventsource/polyfill')
          const main = require('isomorphic-eventsource')
-         ${streamOneEvent('globalThis.EventSource', `, sameAsMain: globalThis.EventSource === main.EventSource,
-           polyfillExport: polyfill.EventSource === main.EventSource`)}`,
+         ${streamOneEvent(
+           'globalThis.EventSource',
+           `, sameAsMain: globalThis.EventSource === main.EventSource,
+           polyfillExport: polyfill.EventSource === main.EventSource`,
+         )}`,
       ),
     )
     expect(result).toMatchObject({ data: eventText, sameAsMain: true, polyfillExport: true })
@@ -309,9 +324,25 @@ describe('the browser script', () => {
   function browserLikeContext(extra: Record<string, unknown> = {}): vm.Context {
     const host = globalThis as Record<string, unknown>
     const names = [
-      'AbortController', 'AbortSignal', 'DOMException', 'Event', 'EventTarget', 'MessageEvent', 'Headers',
-      'Request', 'Response', 'ReadableStream', 'TextDecoder', 'TextEncoder', 'URL', 'URLSearchParams', 'fetch',
-      'setTimeout', 'clearTimeout', 'queueMicrotask', 'console',
+      'AbortController',
+      'AbortSignal',
+      'DOMException',
+      'Event',
+      'EventTarget',
+      'MessageEvent',
+      'Headers',
+      'Request',
+      'Response',
+      'ReadableStream',
+      'TextDecoder',
+      'TextEncoder',
+      'URL',
+      'URLSearchParams',
+      'fetch',
+      'setTimeout',
+      'clearTimeout',
+      'queueMicrotask',
+      'console',
     ]
     const globals: Record<string, unknown> = {}
     for (const name of names) if (name in host) globals[name] = host[name]
@@ -363,14 +394,19 @@ describe('the browser script', () => {
         'script-import.mjs',
         `delete globalThis.EventSource
          await import('isomorphic-eventsource/browser')
-         ${streamOneEvent('IsomorphicEventSource.EventSource', `, resolved: import.meta.resolve('isomorphic-eventsource/browser'),
+         ${streamOneEvent(
+           'IsomorphicEventSource.EventSource',
+           `, resolved: import.meta.resolve('isomorphic-eventsource/browser'),
            globalIsOurs: globalThis.EventSource === IsomorphicEventSource.EventSource,
-           exports: Object.keys(IsomorphicEventSource).sort()`)}`,
+           exports: Object.keys(IsomorphicEventSource).sort()`,
+         )}`,
       ),
     )
     expect(result).toMatchObject({ data: eventText, globalIsOurs: true })
     expect(result.resolved).toBe(new URL(`file://${path.join(installed, 'dist', 'eventsource.min.js')}`).href)
-    expect(result.exports).toEqual(expect.arrayContaining(['EventSource', 'EventSourceErrorEvent', 'constantBackoff', 'exponentialBackoff']))
+    expect(result.exports).toEqual(
+      expect.arrayContaining(['EventSource', 'EventSourceErrorEvent', 'constantBackoff', 'exponentialBackoff']),
+    )
   })
 
   test("require('isomorphic-eventsource/browser') defines the same globals from the CommonJS build", async () => {
@@ -380,10 +416,13 @@ describe('the browser script', () => {
         `delete globalThis.EventSource
          require('isomorphic-eventsource/browser')
          const main = require('isomorphic-eventsource')
-         ${streamOneEvent('IsomorphicEventSource.EventSource', `,
+         ${streamOneEvent(
+           'IsomorphicEventSource.EventSource',
+           `,
            sameAsMain: Object.keys(IsomorphicEventSource).every((name) => IsomorphicEventSource[name] === main[name]),
            exports: Object.keys(IsomorphicEventSource).sort(),
-           globalIsOurs: globalThis.EventSource === main.EventSource`)}`,
+           globalIsOurs: globalThis.EventSource === main.EventSource`,
+         )}`,
       ),
     )
     expect(result).toMatchObject({ data: eventText, sameAsMain: true, globalIsOurs: true })
@@ -507,7 +546,7 @@ describe('TypeScript consumers', () => {
     expect(await typeCheck(dir)).toEqual(['dist/browser.d.cts', 'dist/index.d.cts', 'dist/polyfill.d.cts'])
   }, 60000)
 
-  test('a bundler project for browsers (customConditions `browser`) type-checks against the browser build\'s declarations', async () => {
+  test("a bundler project for browsers (customConditions `browser`) type-checks against the browser build's declarations", async () => {
     const dir = project(
       'bundler-browser',
       { module: 'ESNext', moduleResolution: 'bundler', customConditions: ['browser'], lib: ['ES2022', 'DOM'], types: [] },
@@ -528,7 +567,7 @@ describe('TypeScript consumers', () => {
     IsomorphicEventSource.somethingElse
   `
 
-  test('the script\'s global IsomorphicEventSource is typed for a page that references isomorphic-eventsource/browser', async () => {
+  test("the script's global IsomorphicEventSource is typed for a page that references isomorphic-eventsource/browser", async () => {
     const dir = project(
       'script-tag',
       { module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] },
@@ -541,10 +580,18 @@ describe('TypeScript consumers', () => {
   test.each([
     ['consumer.mts', ['dist/browser.d.mts', 'dist/index.browser.d.mts']],
     ['consumer.cts', ['dist/browser.d.cts', 'dist/index.d.cts']],
-  ])('%s importing isomorphic-eventsource/browser (node16) gets the global IsomorphicEventSource typed', async (file, declarations) => {
-    const dir = project(`script-node16-${path.extname(file).slice(1)}`, { module: 'node16', moduleResolution: 'node16', lib: ['ES2022', 'DOM'], types: ['node'] }, {
-      [file]: `import 'isomorphic-eventsource/browser'\n${scriptGlobals}`,
-    })
-    expect(await typeCheck(dir)).toEqual(declarations)
-  }, 60000)
+  ])(
+    '%s importing isomorphic-eventsource/browser (node16) gets the global IsomorphicEventSource typed',
+    async (file, declarations) => {
+      const dir = project(
+        `script-node16-${path.extname(file).slice(1)}`,
+        { module: 'node16', moduleResolution: 'node16', lib: ['ES2022', 'DOM'], types: ['node'] },
+        {
+          [file]: `import 'isomorphic-eventsource/browser'\n${scriptGlobals}`,
+        },
+      )
+      expect(await typeCheck(dir)).toEqual(declarations)
+    },
+    60000,
+  )
 })

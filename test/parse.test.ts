@@ -1,4 +1,3 @@
-
 import { dataOf, recordEvents, typesOf, waitFor, type RecordedEvent } from './helpers/recorder'
 import { streamAndHold, streamInPieces, streamThenEnd } from './helpers/server'
 import { useServerPerTest } from './helpers/per-test'

@@ -1,4 +1,4 @@
-import { EventSource, EventSourceErrorEvent } from '../src'
+import { EventSource, type EventSourceErrorEvent } from '../src'
 import { dataOf, recordEvents, settle, typesOf, waitFor } from './helpers/recorder'
 import { startStream } from './helpers/server'
 import { useServerPerTest } from './helpers/per-test'
@@ -48,7 +48,7 @@ describe('extension: readTimeout', () => {
     const source = open('/s', { readTimeout: 60, retryDelay: 5 })
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length === 1)
-    expect((events[0].event as EventSourceErrorEvent)).toMatchObject({ kind: 'timeout', status: undefined })
+    expect(events[0].event as EventSourceErrorEvent).toMatchObject({ kind: 'timeout', status: undefined })
   })
 
   test('a body that never starts after its headers is dropped after readTimeout', async () => {

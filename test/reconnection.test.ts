@@ -5,7 +5,7 @@
  * Chromium, Firefox and WebKit.
  */
 import type { ServerResponse } from 'node:http'
-import { EventSource, EventSourceErrorEvent, type ConnectionFailure } from '../src'
+import { EventSource, type EventSourceErrorEvent, type ConnectionFailure } from '../src'
 import { useServerPerTest } from './helpers/per-test'
 import { dataOf, recordEvents, settle, typesOf, waitFor } from './helpers/recorder'
 import { startStream, type RecordedRequest } from './helpers/server'
@@ -204,11 +204,17 @@ describe('extension: reconnect()', () => {
 
   test('during a reconnection wait: cuts it short without growing the attempt count', async () => {
     server.route('/wait', (_req, res, request) => {
-      if (request.attempt === 0) startStream(res).end('retry: 60000\n\n') // a long wait follows
+      if (request.attempt === 0)
+        startStream(res).end('retry: 60000\n\n') // a long wait follows
       else startStream(res).write('data: back\n\n')
     })
     const attempts: number[] = []
-    const source = open('/wait', { shouldRetry: (failure) => (attempts.push(failure.attempt), true) })
+    const source = open('/wait', {
+      shouldRetry: (failure) => {
+        attempts.push(failure.attempt)
+        return true
+      },
+    })
     const events = recordEvents(source)
     await waitFor(() => attempts.length === 1)
     expect(source.readyState).toBe(EventSource.CONNECTING)

@@ -6,7 +6,7 @@
  * class; and event types such as `__proto__` or `constructor` are just names.
  */
 import { spawn } from 'node:child_process'
-import { EventSource, EventSourceErrorEvent } from '../src'
+import { EventSource, type EventSourceErrorEvent } from '../src'
 import { bundleSourceForChild, REPO_ROOT } from './helpers/bundle'
 import { redirect, startFaultServer, status, stream } from './helpers/fault-server'
 import { settle, waitFor } from './helpers/recorder'
@@ -160,7 +160,9 @@ describe('hostile options do not crash the class', () => {
     ['options with only withCredentials: false', () => ({ withCredentials: false })],
   ])('with a polluted Object.prototype and %s, the source uses none of the polluted values', async (name, options) => {
     const path = `/polluted/${encodeURIComponent(name)}`
-    server.route(path, (ctx) => (ctx.request.attempt === 0 ? stream('retry: 1\nid: 1\ndata: clean\n\n', { then: 'end' })(ctx) : status(500)(ctx)))
+    server.route(path, (ctx) =>
+      ctx.request.attempt === 0 ? stream('retry: 1\nid: 1\ndata: clean\n\n', { then: 'end' })(ctx) : status(500)(ctx),
+    )
     const source = withPollutedPrototype(() => open(path, options()))
     expect(source.withCredentials).toBe(false)
     const log: string[] = []
@@ -178,7 +180,23 @@ describe('hostile options do not crash the class', () => {
     })
   })
 
-  const names = ['withCredentials', 'headers', 'method', 'body', 'fetch', 'lastEventId', 'retryDelay', 'backoff', 'resetAfter', 'readTimeout', 'shouldRetry', 'signal', 'maxEventSize', 'networkAware', 'onComment']
+  const names = [
+    'withCredentials',
+    'headers',
+    'method',
+    'body',
+    'fetch',
+    'lastEventId',
+    'retryDelay',
+    'backoff',
+    'resetAfter',
+    'readTimeout',
+    'shouldRetry',
+    'signal',
+    'maxEventSize',
+    'networkAware',
+    'onComment',
+  ]
 
   test.each(names)('a getter for `%s` that throws makes the constructor throw a TypeError naming it, and sends nothing', async (name) => {
     server.route('/getter', stream('data: x\n\n', { then: 'hold' }))
@@ -240,8 +258,16 @@ describe('hostile options do not crash the class', () => {
 
   test('callbacks that throw (shouldRetry, backoff) do not crash the source: it fails or waits the plain delay', async () => {
     server.route('/cb-throw', stream('retry: 5\ndata: x\n\n', { then: 'end' }))
-    const a = open('/cb-throw', { shouldRetry: () => { throw new Error('policy bug') } })
-    const b = open('/cb-throw', { backoff: () => { throw new Error('backoff bug') } })
+    const a = open('/cb-throw', {
+      shouldRetry: () => {
+        throw new Error('policy bug')
+      },
+    })
+    const b = open('/cb-throw', {
+      backoff: () => {
+        throw new Error('backoff bug')
+      },
+    })
     const errorsOf = (source: EventSource) => {
       const errors: EventSourceErrorEvent[] = []
       source.addEventListener('error', (event) => errors.push(event))
@@ -315,8 +341,12 @@ describe('event types that are also property names dispatch like any other name'
     server.route('/type/state-names', stream('event: error\ndata: e\n\nevent: open\ndata: o\n\n', { then: 'hold' }))
     const source = open('/type/state-names')
     const seen: string[] = []
-    source.addEventListener('error', (event) => seen.push(`${event.constructor.name}:${(event as unknown as MessageEvent).data}:${source.readyState}`))
-    source.addEventListener('open', (event) => seen.push(`${event.constructor.name}:${(event as unknown as MessageEvent).data}:${source.readyState}`))
+    source.addEventListener('error', (event) =>
+      seen.push(`${event.constructor.name}:${(event as unknown as MessageEvent).data}:${source.readyState}`),
+    )
+    source.addEventListener('open', (event) =>
+      seen.push(`${event.constructor.name}:${(event as unknown as MessageEvent).data}:${source.readyState}`),
+    )
     await waitFor(() => seen.length === 3)
     expect(seen).toEqual(['Event:undefined:1', 'MessageEvent:e:1', 'MessageEvent:o:1'])
   })

@@ -118,7 +118,11 @@ describe('SharedEventSource behaves as EventSource (the source that leads, or th
 
   test('uses the EventSource options: method, body, a headers function and lastEventId', async () => {
     const echo: RouteHandler = (req, res, request) =>
-      void streamAndHold(`data: ${request.method} ${request.body} ${req.headers['x-token']} ${req.headers['last-event-id']}\n\n`)(req, res, request)
+      void streamAndHold(`data: ${request.method} ${request.body} ${req.headers['x-token']} ${req.headers['last-event-id']}\n\n`)(
+        req,
+        res,
+        request,
+      )
     const source = open('/options', { method: 'POST', body: 'q', headers: () => ({ 'x-token': 't1' }), lastEventId: 'from-7' }, echo)
     const events = recordEvents(source)
     await waitFor(() => dataOf(events).length === 1)
@@ -157,7 +161,9 @@ describe('SharedEventSource behaves as EventSource (the source that leads, or th
 })
 
 describe('sharing in this runtime', () => {
-  const expected = canShare ? 'one connection for two sources with one key (Web Locks and BroadcastChannel exist here)' : 'a connection per source (no Web Locks here: each behaves as an EventSource)'
+  const expected = canShare
+    ? 'one connection for two sources with one key (Web Locks and BroadcastChannel exist here)'
+    : 'a connection per source (no Web Locks here: each behaves as an EventSource)'
   test(`two sources with the same URL and shareKey: ${expected}`, async () => {
     server.route('/two', streamAndHold('id: 1\ndata: hello\n\n'))
     const first = open('/two')

@@ -7,11 +7,7 @@ import { startServer, streamThenEnd } from './helpers/server'
  * (ts-jest fails the run on a type error) with our class passed in place of the platform's, and it
  * runs against ours, so our types stay compatible with lib.dom's.
  */
-function followStream(
-  Source: typeof globalThis.EventSource,
-  url: string,
-  onDone: (log: string[]) => void,
-): globalThis.EventSource {
+function followStream(Source: typeof globalThis.EventSource, url: string, onDone: (log: string[]) => void): globalThis.EventSource {
   const log: string[] = []
   const source: globalThis.EventSource = new Source(url, { withCredentials: false })
   source.onopen = function (this: globalThis.EventSource, event: Event) {

@@ -12,7 +12,7 @@ import {
   lastEventIdHandler,
   messageHandler,
   reconnectFailHandler,
-    statusReconnectHandler,
+  statusReconnectHandler,
   freshPath,
 } from './helpers/wpt-handlers'
 import { useSharedServers } from './helpers/per-test'

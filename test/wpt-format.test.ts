@@ -4,10 +4,17 @@
  * file it comes from; the rule is in the test name. Spec: HTML § 9.2.5–9.2.6
  * (https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream).
  */
-import { EventSourceErrorEvent } from '../src'
+import type { EventSourceErrorEvent } from '../src'
 import { dataOf, recordEvents, settle, typesOf, waitFor, type RecordedEvent } from './helpers/recorder'
 import { startServer, startStream, type RouteHandler } from './helpers/server'
-import { freshPath, lastEventIdBytes, lastEventIdHandler, messageHandler, trickleHandler, type MessageOptions } from './helpers/wpt-handlers'
+import {
+  freshPath,
+  lastEventIdBytes,
+  lastEventIdHandler,
+  messageHandler,
+  trickleHandler,
+  type MessageOptions,
+} from './helpers/wpt-handlers'
 import { useSharedServers } from './helpers/per-test'
 
 const {

@@ -23,13 +23,49 @@ export const IMPL_NOTES = {
 export const WORKLOADS = {
   small: { kind: 'stream', events: [200_000, 20_000], describe: 'events with id: and ~60 bytes of JSON data' },
   'large-ascii': { kind: 'stream', events: [2_000, 200], size: 65_536, multibyte: false, describe: '64 KiB ASCII JSON-like data' },
-  'large-utf8': { kind: 'stream', events: [2_000, 200], size: 65_536, multibyte: true, describe: '64 KiB JSON-like data with multi-byte characters' },
-  multiline: { kind: 'stream', events: [50_000, 5_000], lines: 10, eventType: 'tick', describe: '`event: tick`, 10 data lines, addEventListener("tick")' },
-  'large-mixed': { kind: 'stream', events: [2_000, 200], size: 65_536, describe: '64 KiB single-line events, text with 2 % multi-byte characters (2-, 3-, 4-byte)' },
-  'multiline-mixed': { kind: 'stream', events: [50_000, 5_000], lines: 10, eventType: 'tick', describe: '`event: tick` + 10 data lines (~370 B), text with 2 % multi-byte characters' },
-  idle: { kind: 'idle', sources: [[1_000, 5_000], [200, 500]], describe: 'N sources open to one origin at once, each given one event, then idle: heap per source after gc' },
+  'large-utf8': {
+    kind: 'stream',
+    events: [2_000, 200],
+    size: 65_536,
+    multibyte: true,
+    describe: '64 KiB JSON-like data with multi-byte characters',
+  },
+  multiline: {
+    kind: 'stream',
+    events: [50_000, 5_000],
+    lines: 10,
+    eventType: 'tick',
+    describe: '`event: tick`, 10 data lines, addEventListener("tick")',
+  },
+  'large-mixed': {
+    kind: 'stream',
+    events: [2_000, 200],
+    size: 65_536,
+    describe: '64 KiB single-line events, text with 2 % multi-byte characters (2-, 3-, 4-byte)',
+  },
+  'multiline-mixed': {
+    kind: 'stream',
+    events: [50_000, 5_000],
+    lines: 10,
+    eventType: 'tick',
+    describe: '`event: tick` + 10 data lines (~370 B), text with 2 % multi-byte characters',
+  },
+  idle: {
+    kind: 'idle',
+    sources: [
+      [1_000, 5_000],
+      [200, 500],
+    ],
+    describe: 'N sources open to one origin at once, each given one event, then idle: heap per source after gc',
+  },
   latency: { kind: 'latency', events: [3_000, 500], skip: [100, 50], describe: 'one event per ms, send-to-listener time' },
-  churn: { kind: 'churn', events: [500, 50], snapshotAt: [100, 10], snapshotEvery: [50, 5], describe: 'one event, then the server closes (retry: 1); ours with constantBackoff' },
+  churn: {
+    kind: 'churn',
+    events: [500, 50],
+    snapshotAt: [100, 10],
+    snapshotEvery: [50, 5],
+    describe: 'one event, then the server closes (retry: 1); ours with constantBackoff',
+  },
 }
 
 /** Resolves the sizes of one workload for a full or quick run. */
@@ -40,7 +76,14 @@ export function resolveWorkload(name, quick) {
   const out = { name }
   for (const [k, v] of Object.entries(w)) out[k] = pick(v)
   // The iterator runs the stream workloads (not latency, which times each event from the listener).
-  out.impls = w.kind === 'churn' ? CHURN_IMPLS : w.kind === 'idle' ? IDLE_IMPLS : w.kind === 'latency' ? STREAM_IMPLS.filter((i) => i !== 'ours-iterate') : STREAM_IMPLS
+  out.impls =
+    w.kind === 'churn'
+      ? CHURN_IMPLS
+      : w.kind === 'idle'
+        ? IDLE_IMPLS
+        : w.kind === 'latency'
+          ? STREAM_IMPLS.filter((i) => i !== 'ours-iterate')
+          : STREAM_IMPLS
   return out
 }
 
@@ -135,7 +178,7 @@ function mixedText(rnd, chars) {
     const r = rnd()
     if (r < 0.02) out += MULTI[k++ % 3]
     else if (r < 0.18) out += ' '
-    else out += String.fromCharCode(97 + ((r * 1000) | 0) % 26)
+    else out += String.fromCharCode(97 + (((r * 1000) | 0) % 26))
   }
   return out
 }

@@ -90,16 +90,15 @@ export function errorBroadcast(event: EventSourceErrorEvent, readyState: number)
 export function errorFromBroadcast(message: ErrorBroadcast): EventSourceErrorEvent {
   const { headers, cause, ...rest } = message.failure
   const rebuiltCause = cause && Object.assign(new Error(cause.message), { name: cause.name })
-  return new EventSourceErrorEvent(
-    { ...rest, headers: headers && new Headers(headers), cause: rebuiltCause },
-    message.retryDelay,
-  )
+  return new EventSourceErrorEvent({ ...rest, headers: headers && new Headers(headers), cause: rebuiltCause }, message.retryDelay)
 }
 
 function headerPairs(headers: Headers | undefined): [string, string][] | undefined {
   if (typeof headers?.forEach !== 'function') return undefined
   const pairs: [string, string][] = []
-  headers.forEach((value, name) => pairs.push([name, value]))
+  headers.forEach((value, name) => {
+    pairs.push([name, value])
+  })
   return pairs
 }
 

@@ -139,7 +139,10 @@ describe('a bundler build for the browser (esbuild, code splitting)', () => {
     expect(result.errors).toEqual([])
     chunks = readdirSync(path.join(work, 'out'))
     for (const chunk of chunks) site.server.route(`/bundle/${chunk}`, serveFile(path.join(work, 'out', chunk), 'text/javascript'))
-    site.server.route('/bundle/page.html', serveText(html('<script type="module" src="/bundle/stdin.js"></script>'), 'text/html; charset=utf-8'))
+    site.server.route(
+      '/bundle/page.html',
+      serveText(html('<script type="module" src="/bundle/stdin.js"></script>'), 'text/html; charset=utf-8'),
+    )
     site.server.route('/bundle/stream', held('data: bundled\n\n'))
   })
   afterAll(() => {

@@ -31,7 +31,7 @@ export function chromiumPath(): string {
       // not in this folder
     }
   }
-  throw new Error('no `chromium` on PATH: run `node scripts/ensure-browsers.mjs` (npm test does) to install Debian\'s chromium package')
+  throw new Error("no `chromium` on PATH: run `node scripts/ensure-browsers.mjs` (npm test does) to install Debian's chromium package")
 }
 
 /** A running Chromium: its one browser context, and how to close it (and remove its profile). */

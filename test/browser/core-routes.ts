@@ -34,8 +34,14 @@ export interface CoreScenario {
   checkRequests?(server: TestServer, base: string): void
 }
 
-const held = (body: string): RouteHandler => (_req, res) => void startStream(res).write(body)
-const ended = (body: string): RouteHandler => (_req, res) => void startStream(res).end(body)
+const held =
+  (body: string): RouteHandler =>
+  (_req, res) =>
+    void startStream(res).write(body)
+const ended =
+  (body: string): RouteHandler =>
+  (_req, res) =>
+    void startStream(res).end(body)
 
 /**
  * Echoes the request's Last-Event-ID header (or `none`) as one message, and holds the stream. The
@@ -113,9 +119,20 @@ export const coreScenarios: CoreScenario[] = [
     name: 'lifecycle',
     rule: 'dispatches open, message, error (CONNECTING) on the end of the stream, reconnects, and fails with CLOSED on a 204',
     install(server, base) {
-      server.route(base, perAttempt(ended('retry: 20\ndata: first\n\n'), ended('data: second\n\n'), (_req, res) => void res.writeHead(204).end()))
+      server.route(
+        base,
+        perAttempt(ended('retry: 20\ndata: first\n\n'), ended('data: second\n\n'), (_req, res) => void res.writeHead(204).end()),
+      )
     },
-    expected: (origin) => [open, message('first', '', origin), errorConnecting, open, message('second', '', origin), errorConnecting, errorClosed],
+    expected: (origin) => [
+      open,
+      message('first', '', origin),
+      errorConnecting,
+      open,
+      message('second', '', origin),
+      errorConnecting,
+      errorClosed,
+    ],
     checkRequests(server, base) {
       expect(server.requestsTo(base)).toHaveLength(3)
     },
@@ -140,7 +157,14 @@ export const coreScenarios: CoreScenario[] = [
     install(server, base) {
       server.route(base, perAttempt(ended('retry: 20\nid: 1\ndata: one\n\nid\ndata: two\n\n'), echoLastEventId))
     },
-    expected: (origin) => [open, message('one', '1', origin), message('two', '', origin), errorConnecting, open, message('none', '', origin)],
+    expected: (origin) => [
+      open,
+      message('one', '1', origin),
+      message('two', '', origin),
+      errorConnecting,
+      open,
+      message('none', '', origin),
+    ],
   },
   {
     name: 'close',

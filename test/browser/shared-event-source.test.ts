@@ -172,7 +172,11 @@ async function waitUntil<T>(read: () => Promise<T>, accept: (value: T) => boolea
 }
 
 const allOpen = (targets: Page[], name: string) =>
-  waitUntil(() => Promise.all(targets.map((at) => readyStateOf(at, name))), (states) => states.every((s) => s === 1), `${name} open everywhere`)
+  waitUntil(
+    () => Promise.all(targets.map((at) => readyStateOf(at, name))),
+    (states) => states.every((s) => s === 1),
+    `${name} open everywhere`,
+  )
 
 const messageCount = (targets: Page[], name: string, count: number) =>
   waitUntil(
@@ -189,13 +193,17 @@ beforeAll(async () => {
   for (const file of ['index.mjs']) {
     if (!existsSync(path.join(dist, file))) throw new Error(`dist/${file} is missing: run \`npm run build\` first (npm test does)`)
   }
-  const text = (body: string, type: string): RouteHandler => (_req, res) =>
-    void res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body)
+  const text =
+    (body: string, type: string): RouteHandler =>
+    (_req, res) =>
+      void res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body)
   server = await startServer({
     '/shared/page.html': text(page, 'text/html; charset=utf-8'),
     '/shared/worker.js': text(moduleWorker, 'text/javascript'),
     '/dist/index.mjs': (_req, res) =>
-      void res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(readFileSync(path.join(dist, 'index.mjs'))),
+      void res
+        .writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' })
+        .end(readFileSync(path.join(dist, 'index.mjs'))),
   })
   chromium = await launchChromium()
   context = chromium.context
@@ -216,16 +224,20 @@ afterEach(async () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('SharedEventSource in headless Chromium', () => {
-  test('four pages share one connection, and each page receives each of 200 events once, in order, as MessageEvents like the leader\'s', async () => {
+  test("four pages share one connection, and each page receives each of 200 events once, in order, as MessageEvents like the leader's", async () => {
     const route = '/shared/four-pages'
     const feed = stream(route)
     const four = await openPages(4)
     for (const at of four) await openShared(at, 'main', route)
     await allOpen(four, 'main')
-    feed.send(events(1, 199) + 'event: update\nid: 200\ndata: event 200\n\n')
+    feed.send(`${events(1, 199)}event: update\nid: 200\ndata: event 200\n\n`)
 
     await messageCount(four, 'main', 199)
-    await waitUntil(() => Promise.all(four.map((at) => logOf(at, 'main'))), (logs) => logs.every((log) => log.length === 201), 'the update event')
+    await waitUntil(
+      () => Promise.all(four.map((at) => logOf(at, 'main'))),
+      (logs) => logs.every((log) => log.length === 201),
+      'the update event',
+    )
     for (const at of four) {
       const log = await logOf(at, 'main')
       expect(log[0]).toEqual({ type: 'open', readyState: 1 })
@@ -236,7 +248,7 @@ describe('SharedEventSource in headless Chromium', () => {
     expect(server.requestsTo(route)).toHaveLength(1)
   })
 
-  test('closing the leader\'s page hands over at once (well within the 3 s reconnection time) to a page that resumes with its Last-Event-ID: no page sees a gap or a duplicate', async () => {
+  test("closing the leader's page hands over at once (well within the 3 s reconnection time) to a page that resumes with its Last-Event-ID: no page sees a gap or a duplicate", async () => {
     const route = '/shared/handover'
     const feed = stream(route)
     const [leader, ...followers] = await openPages(4)
@@ -340,7 +352,11 @@ describe('SharedEventSource in headless Chromium', () => {
     await waitFor(() => server.requestsTo(route).length === 1)
     answer()
 
-    const logs = await waitUntil(() => Promise.all(four.map((at) => logOf(at, 'main'))), (all) => all.every((log) => log.length > 0), 'an error everywhere')
+    const logs = await waitUntil(
+      () => Promise.all(four.map((at) => logOf(at, 'main'))),
+      (all) => all.every((log) => log.length > 0),
+      'an error everywhere',
+    )
     await new Promise((resolve) => setTimeout(resolve, 100))
     for (const at of four) {
       expect(await logOf(at, 'main')).toEqual([
@@ -380,9 +396,15 @@ describe('SharedEventSource in headless Chromium', () => {
         kind: 'http', status: 401, headers: [['x-reason', 'token expired']], message: 'HTTP 401 Unauthorized', cause: undefined, attempt: 1 } })
       channel.close()
     })()`)
-    await waitUntil(() => Promise.all(three.map((at) => readyStateOf(at, 'main'))), (states) => states.every((s) => s === 2), 'every source closed')
+    await waitUntil(
+      () => Promise.all(three.map((at) => readyStateOf(at, 'main'))),
+      (states) => states.every((s) => s === 2),
+      'every source closed',
+    )
     for (const at of three) {
-      expect(await logOf(at, 'main')).toEqual([expect.objectContaining({ type: 'error', readyState: 2, status: 401, headerXReason: 'token expired' })])
+      expect(await logOf(at, 'main')).toEqual([
+        expect.objectContaining({ type: 'error', readyState: 2, status: 401, headerXReason: 'token expired' }),
+      ])
     }
     expect(await lockState(previous)).toEqual({ held: [], pending: [] })
     expect(server.requestsTo(route)).toHaveLength(0)
@@ -394,7 +416,11 @@ describe('SharedEventSource in headless Chromium', () => {
     const [withWorker, other] = await openPages(2)
     await withWorker.evaluate(startWorker)
     await withWorker.evaluate(`askWorker('openShared', 'main', ${js(server.url(route))}, {})`)
-    await waitUntil(() => withWorker.evaluate(`askWorker('readyState', 'main')`), (state) => state === 1, 'the worker open')
+    await waitUntil(
+      () => withWorker.evaluate(`askWorker('readyState', 'main')`),
+      (state) => state === 1,
+      'the worker open',
+    )
     await openShared(withWorker, 'main', route)
     await openShared(other, 'main', route)
     await allOpen([withWorker, other], 'main')
@@ -404,7 +430,7 @@ describe('SharedEventSource in headless Chromium', () => {
     const workerMessages = await waitUntil(
       async () => ((await withWorker.evaluate(`askWorker('log', 'main')`)) as Seen[]).filter((seen) => seen.type === 'message'),
       (messages) => messages.length === 20,
-      'the worker\'s messages',
+      "the worker's messages",
     )
     expect(workerMessages.map(({ data, lastEventId }) => ({ data, lastEventId }))).toEqual(expectedMessages(1, 20))
     expect(await messagesOf(other, 'main')).toEqual(expectedMessages(1, 20))

@@ -34,9 +34,15 @@ export function serveText(text: string, contentType: string): RouteHandler {
 }
 
 /** A handler that sends `body` as an event stream and holds the response open. */
-export const held = (body: string): RouteHandler => (_req, res) => void startStream(res).write(body)
+export const held =
+  (body: string): RouteHandler =>
+  (_req, res) =>
+    void startStream(res).write(body)
 /** A handler that sends `body` as an event stream and ends the response. */
-export const ended = (body: string): RouteHandler => (_req, res) => void startStream(res).end(body)
+export const ended =
+  (body: string): RouteHandler =>
+  (_req, res) =>
+    void startStream(res).end(body)
 
 /** Records the page's uncaught errors; the first script of every page. */
 const errorRecorder = `<script>
@@ -82,7 +88,8 @@ const scenarioPage = html(`
   <script type="module">import * as esm from '/dist/index.mjs'; window.esm = esm</script>`)
 
 /** Whether the scenario page's scripts (the module script last) have all run. */
-export const SCENARIO_PAGE_READY = 'window.esm !== undefined && window.extensionScenarios !== undefined && window.iterationScenarios !== undefined'
+export const SCENARIO_PAGE_READY =
+  'window.esm !== undefined && window.extensionScenarios !== undefined && window.iterationScenarios !== undefined'
 
 /**
  * The page of the networkAware suite: its fixture (listener counts, a logging source, played

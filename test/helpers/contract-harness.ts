@@ -6,7 +6,7 @@
  * (send, send in chunks, break), and the client is our EventSource in the same process.
  */
 import type { ServerResponse } from 'node:http'
-import { EventSource, EventSourceErrorEvent, type EventSourceInit } from '../../src'
+import { EventSource, type EventSourceErrorEvent, type EventSourceInit } from '../../src'
 import { waitFor } from './recorder'
 import { startServer, type RecordedRequest, type TestServer } from './server'
 

@@ -297,7 +297,11 @@ export function neverResponds(): FaultHandler {
 /** Answers `status` (with `Retry-After` when given) and a short body, then ends. */
 export function status(
   code: number,
-  { retryAfter, contentType = 'text/event-stream', body = 'data: not for you\n\n' }: { retryAfter?: string; contentType?: string; body?: string } = {},
+  {
+    retryAfter,
+    contentType = 'text/event-stream',
+    body = 'data: not for you\n\n',
+  }: { retryAfter?: string; contentType?: string; body?: string } = {},
 ): FaultHandler {
   return (ctx) => {
     const headers: Record<string, string> = { 'content-type': contentType }

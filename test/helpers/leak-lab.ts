@@ -218,7 +218,6 @@ async function main(): Promise<void> {
     // made alive until its job ends, which in Node can be a while.)
     let collected = 0
     const registry = new FinalizationRegistry<undefined>(() => collected++)
-    let lateEvents: number
     let notClosed = 0
     const tracked: Tracked[] = []
     await pool(cycles, width, async () => {
@@ -231,7 +230,7 @@ async function main(): Promise<void> {
     await sleep(60)
     // Summed in a plain function: a loop variable of this async function could keep the last
     // source alive in the suspended frame.
-    lateEvents = sumLate(tracked.splice(0))
+    const lateEvents = sumLate(tracked.splice(0))
     const extraResources = await settleResources(baselineResources)
     const heap = await settledHeap()
     const heapGrowth = heap - previousHeap

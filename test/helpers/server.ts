@@ -15,11 +15,7 @@ export interface RecordedRequest {
   attempt: number
 }
 
-export type RouteHandler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  request: RecordedRequest,
-) => unknown
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, request: RecordedRequest) => unknown
 
 /** A loopback HTTP server on a random port, with one handler per path. */
 export interface TestServer {

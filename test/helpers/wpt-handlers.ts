@@ -30,7 +30,12 @@ export interface MessageOptions {
  * Like WPT's message.py: the message, then (unless `newline: 'none'`) an empty line, then one more
  * line feed; the response ends there, so the source reconnects afterwards.
  */
-export function messageHandler({ message = 'data: data', mime = 'text/event-stream', newline, sleepMs = 0 }: MessageOptions = {}): RouteHandler {
+export function messageHandler({
+  message = 'data: data',
+  mime = 'text/event-stream',
+  newline,
+  sleepMs = 0,
+}: MessageOptions = {}): RouteHandler {
   const body = Buffer.concat([
     Buffer.isBuffer(message) ? message : Buffer.from(message, 'utf8'),
     Buffer.from(newline === 'none' ? '\n' : '\n\n\n', 'utf8'),

@@ -10,7 +10,15 @@
 import { spawn } from 'node:child_process'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
-import { perAttempt, startServer, startStream, streamInPieces, type RecordedRequest, type RouteHandler, type TestServer } from '../helpers/server'
+import {
+  perAttempt,
+  startServer,
+  startStream,
+  streamInPieces,
+  type RecordedRequest,
+  type RouteHandler,
+  type TestServer,
+} from '../helpers/server'
 
 interface Runtime {
   /** `deno`, `bun`, `node` */
@@ -74,8 +82,14 @@ function install(base: string, routes: Record<string, RouteHandler>): void {
   })
 }
 
-const held = (body: string): RouteHandler => (_req, res) => void startStream(res).write(body)
-const ended = (body: string): RouteHandler => (_req, res) => void startStream(res).end(body)
+const held =
+  (body: string): RouteHandler =>
+  (_req, res) =>
+    void startStream(res).write(body)
+const ended =
+  (body: string): RouteHandler =>
+  (_req, res) =>
+    void startStream(res).end(body)
 /**
  * The request's Last-Event-ID as the client meant it: Node hands header bytes over as latin1, and
  * the spec has the client send the id as UTF-8.
@@ -167,9 +181,12 @@ describe.each(runtimes.map((runtime) => [`${runtime.name} ${runtime.version}`, r
 
   test('delivers messages with their ids and a custom event type, split across chunks, from the built package', async () => {
     install(base('messages'), {
-      '/stream': streamInPieces([': a comment\n\nid: 1\ndata: o', 'ne\n\nevent: upd', 'ate\nid: 2\ndata: {"n":2}\n\ndata: three\ndata: lines\n', '\n'], {
-        hold: true,
-      }),
+      '/stream': streamInPieces(
+        [': a comment\n\nid: 1\ndata: o', 'ne\n\nevent: upd', 'ate\nid: 2\ndata: {"n":2}\n\ndata: three\ndata: lines\n', '\n'],
+        {
+          hold: true,
+        },
+      ),
     })
     const result = resultOf(await runScenario(runtime, 'messages', base('messages')))
     expect(result.runtime).toBe(`${runtime.name} ${runtime.version}`)
@@ -246,7 +263,15 @@ describe.each(runtimes.map((runtime) => [`${runtime.name} ${runtime.version}`, r
   })
 
   test('for await yields the chosen types in order, onComment sees comments, and break closes the source', async () => {
-    const events = ['data: skip\n\n', ': ping\n', 'event: update\nid: 1\ndata: a\n\n', 'event: update\ndata: b\n\n', ': pong\n', 'event: update\ndata: c\n\n', 'event: update\ndata: d\n\n']
+    const events = [
+      'data: skip\n\n',
+      ': ping\n',
+      'event: update\nid: 1\ndata: a\n\n',
+      'event: update\ndata: b\n\n',
+      ': pong\n',
+      'event: update\ndata: c\n\n',
+      'event: update\ndata: d\n\n',
+    ]
     install(base('iterate'), { '/stream': held(events.join('')) })
     const result = resultOf(await runScenario(runtime, 'iterate', base('iterate')))
     expect(result.seen).toEqual([

@@ -215,8 +215,8 @@ const scenarios = {
    */
   async shared() {
     const sharing = typeof globalThis.navigator?.locks?.request === 'function' && typeof BroadcastChannel === 'function'
-    const first = new SharedEventSource(base + '/stream')
-    const second = new SharedEventSource(base + '/stream')
+    const first = new SharedEventSource(`${base}/stream`)
+    const second = new SharedEventSource(`${base}/stream`)
     sources.push(first, second)
     const events = [record(first), record(second)]
     await until(() => events.every((log) => count(log, 'message') >= 2), 'two messages for each source')

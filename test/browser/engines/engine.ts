@@ -74,7 +74,12 @@ function restoreUndefined(value: unknown): unknown {
 /** The first of `names` that is an executable file on PATH or an absolute path, or undefined. */
 export function findExecutable(...names: string[]): string | undefined {
   for (const name of names) {
-    const candidates = path.isAbsolute(name) ? [name] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name))
+    const candidates = path.isAbsolute(name)
+      ? [name]
+      : (process.env.PATH ?? '')
+          .split(path.delimiter)
+          .filter(Boolean)
+          .map((dir) => path.join(dir, name))
     for (const candidate of candidates) {
       try {
         accessSync(candidate, constants.X_OK)
@@ -91,7 +96,9 @@ export function findExecutable(...names: string[]): string | undefined {
 export function requireExecutable(what: string, ...names: string[]): string {
   const found = findExecutable(...names)
   if (found) return found
-  throw new Error(`${what} not found (looked for ${names.join(', ')}): run \`node scripts/ensure-browsers.mjs\` (npm test does) to install the Debian packages`)
+  throw new Error(
+    `${what} not found (looked for ${names.join(', ')}): run \`node scripts/ensure-browsers.mjs\` (npm test does) to install the Debian packages`,
+  )
 }
 
 /** Rejects with a message naming `what` when `promise` takes longer than `ms`. */

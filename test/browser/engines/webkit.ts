@@ -36,14 +36,20 @@ function freePort(): Promise<number> {
 }
 
 /** One WebDriver command; resolves with the answer's `value`, throws the driver's error. */
-async function command(base: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = SCRIPT_TIMEOUT_MS + 5000): Promise<any> {
+async function command(
+  base: string,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+  timeoutMs = SCRIPT_TIMEOUT_MS + 5000,
+): Promise<unknown> {
   const response = await fetch(base + path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   })
-  const answer = (await response.json()) as { value: any }
+  const answer = (await response.json()) as { value: { error?: string; message?: string } | null }
   if (!response.ok) throw new Error(`WebDriver ${method} ${path}: ${answer.value?.error}: ${answer.value?.message}`)
   return answer.value
 }
@@ -51,7 +57,8 @@ async function command(base: string, method: 'GET' | 'POST' | 'DELETE', path: st
 export async function launch(): Promise<RunningEngine> {
   const driverPath = requireExecutable('WebKitWebDriver (Debian package webkit2gtk-driver)', 'WebKitWebDriver')
   const miniBrowser = MINIBROWSER_PATHS.find((candidate) => existsSync(candidate))
-  if (!miniBrowser) throw new Error(`MiniBrowser not found in ${MINIBROWSER_PATHS.join(', ')}: install the Debian package webkit2gtk-driver`)
+  if (!miniBrowser)
+    throw new Error(`MiniBrowser not found in ${MINIBROWSER_PATHS.join(', ')}: install the Debian package webkit2gtk-driver`)
 
   const display = await startXvfb()
   const port = await freePort()
@@ -99,7 +106,7 @@ export async function launch(): Promise<RunningEngine> {
       20000,
       'starting WebKitWebDriver',
     )
-    const session = await command(
+    const session = (await command(
       base,
       'POST',
       '/session',
@@ -114,7 +121,7 @@ export async function launch(): Promise<RunningEngine> {
       SESSION_TIMEOUT_MS,
     ).catch((error: Error) => {
       throw new Error(`creating a MiniBrowser session: ${error.message}\n${output}`)
-    })
+    })) as { sessionId: string; capabilities?: { browserVersion?: string } }
     sessionId = String(session.sessionId)
     const sessionPath = `/session/${sessionId}`
     await command(base, 'POST', `${sessionPath}/timeouts`, { script: SCRIPT_TIMEOUT_MS, pageLoad: 30000 })

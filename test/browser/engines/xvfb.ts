@@ -14,9 +14,13 @@ export interface VirtualDisplay {
 }
 
 export async function startXvfb(): Promise<VirtualDisplay> {
-  const xvfb = spawn(requireExecutable('Xvfb (Debian package xvfb)', 'Xvfb'), ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1280x800x24'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-  })
+  const xvfb = spawn(
+    requireExecutable('Xvfb (Debian package xvfb)', 'Xvfb'),
+    ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1280x800x24'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    },
+  )
   let stderr = ''
   xvfb.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)))
   const exited = new Promise<void>((resolve) => xvfb.once('exit', () => resolve()))

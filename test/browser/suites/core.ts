@@ -3,7 +3,7 @@
  * engine's own EventSource and ours from both builds side by side, plus the constructor's URL
  * handling, the request it sends, and the events it dispatches.
  */
-import { comparable, coreScenarios, type ScenarioName } from '../core-routes'
+import { comparable, coreScenarios } from '../core-routes'
 import type { ServerResponse } from 'node:http'
 import { waitFor } from '../../helpers/recorder'
 import { startStream } from '../../helpers/server'

@@ -53,11 +53,17 @@ export const credentialsSuite: Suite = (ctx) => {
       // WebKit (no third-party cookies) keeps only the first.
       await ctx.page.goto(`${ctx.site.localhostOrigin}/set-cookie`)
       const page = await ctx.scenarioPage()
-      await page.evaluate(`fetch(${js(ctx.site.localhostOrigin + '/set-cookie')}, { credentials: 'include' }).then(function (r) { return r.text() })`)
+      await page.evaluate(
+        `fetch(${js(`${ctx.site.localhostOrigin}/set-cookie`)}, { credentials: 'include' }).then(function (r) { return r.text() })`,
+      )
     })
 
     test('(precondition) a credentialed fetch from the page to the other site carries the cookie', async () => {
-      expect(await ctx.page.evaluate(`fetch(${js(ctx.site.localhostOrigin + '/cookie')}, { credentials: 'include' }).then(function (r) { return r.text() })`)).toBe('sse-session=yes')
+      expect(
+        await ctx.page.evaluate(
+          `fetch(${js(`${ctx.site.localhostOrigin}/cookie`)}, { credentials: 'include' }).then(function (r) { return r.text() })`,
+        ),
+      ).toBe('sse-session=yes')
     })
 
     async function streamedCookie(impl: string, withCredentials: boolean): Promise<unknown> {
@@ -108,7 +114,7 @@ export const credentialsSuite: Suite = (ctx) => {
       ['iife', 'ours from the browser script'],
       ['esm', 'ours from the ES module build'],
     ])(
-      '%s (%s): a cross-origin reconnection with Last-Event-ID needs a CORS preflight that allows the header (a script\'s fetch cannot send it as the user agent does), and works once the server allows it',
+      "%s (%s): a cross-origin reconnection with Last-Event-ID needs a CORS preflight that allows the header (a script's fetch cannot send it as the user agent does), and works once the server allows it",
       async (impl) => {
         const base = `/cross-origin-last-event-id/${ctx.engine.name}/${impl}`
         lastEventIdRoute(base, true)

@@ -18,7 +18,9 @@ export interface Departure {
 /** The spec's result of a scenario without the message whose data is `data`. */
 function withoutMessage(name: ScenarioName, data: string) {
   return (origin: string, base: string) =>
-    (coreScenarios.find((scenario) => scenario.name === name)!.expected(origin, base) as { data?: string }[]).filter((entry) => entry.data !== data)
+    (coreScenarios.find((scenario) => scenario.name === name)!.expected(origin, base) as { data?: string }[]).filter(
+      (entry) => entry.data !== data,
+    )
 }
 
 type Departures = Partial<Record<EngineName, Partial<Record<ScenarioName, Departure>>>>
@@ -26,8 +28,7 @@ type Departures = Partial<Record<EngineName, Partial<Record<ScenarioName, Depart
 export const nativeDepartures: Departures = {
   firefox: {
     parsing: {
-      step:
-        'drops a whole event whose id field contains U+0000 NULL, where § 9.2.6 says to ignore only the field ("If the field value does not contain U+0000 NULL, then set the last event ID buffer to the field value. Otherwise, ignore the field.") and dispatch the event',
+      step: 'drops a whole event whose id field contains U+0000 NULL, where § 9.2.6 says to ignore only the field ("If the field value does not contain U+0000 NULL, then set the last event ID buffer to the field value. Otherwise, ignore the field.") and dispatch the event',
       expected: withoutMessage('parsing', 'null id ignored'),
     },
   },
@@ -36,8 +37,7 @@ export const nativeDepartures: Departures = {
 export const oursDepartures: Departures = {
   webkit: {
     lastEventId: {
-      step:
-        'a non-ASCII last event ID reaches the server UTF-8-encoded twice, where reestablish step 5.3 says to send it "encoded as UTF-8": the header value ours hands to fetch is the UTF-8 bytes (a header value is a byte sequence, one byte per character), and WebKit\'s fetch encodes those characters as UTF-8 again (its own EventSource sends the id right); the server sees "abc Ã©" and echoes it',
+      step: 'a non-ASCII last event ID reaches the server UTF-8-encoded twice, where reestablish step 5.3 says to send it "encoded as UTF-8": the header value ours hands to fetch is the UTF-8 bytes (a header value is a byte sequence, one byte per character), and WebKit\'s fetch encodes those characters as UTF-8 again (its own EventSource sends the id right); the server sees "abc Ã©" and echoes it',
       expected: (origin) =>
         (coreScenarios.find((scenario) => scenario.name === 'lastEventId')!.expected(origin, '') as { data?: string }[]).map((entry) =>
           entry.data === 'abc é' ? { ...entry, data: 'abc Ã©' } : entry,

@@ -58,7 +58,10 @@ export const extensionSuite: Suite = (ctx) => {
     })
 
     test('headers: a function is called before every attempt, and its headers go with that attempt', async () => {
-      const { result } = await run('headersFunction', perAttempt(echoHeaders(['x-attempt'], { end: true }), echoHeaders(['x-attempt'], { end: false })))
+      const { result } = await run(
+        'headersFunction',
+        perAttempt(echoHeaders(['x-attempt'], { end: true }), echoHeaders(['x-attempt'], { end: false })),
+      )
       expect(result).toEqual({ data: ['1', '2'], calls: 2 })
     })
 
@@ -68,11 +71,13 @@ export const extensionSuite: Suite = (ctx) => {
     })
 
     test('method and body: the body is sent again with every attempt', async () => {
-      const echo = (end: boolean): RouteHandler => (_req, res, request) => {
-        const body = `retry: 20\ndata: ${request.method} ${request.body}\n\n`
-        if (end) startStream(res).end(body)
-        else startStream(res).write(body)
-      }
+      const echo =
+        (end: boolean): RouteHandler =>
+        (_req, res, request) => {
+          const body = `retry: 20\ndata: ${request.method} ${request.body}\n\n`
+          if (end) startStream(res).end(body)
+          else startStream(res).write(body)
+        }
       const { result, requests } = await run('methodBody', perAttempt(echo(true), echo(false)))
       expect(result).toEqual(['POST {"q":"hi"}', 'POST {"q":"hi"}'])
       expect(requests.map((r) => r.headers['content-type'])).toEqual(['application/json', 'application/json'])
@@ -86,7 +91,14 @@ export const extensionSuite: Suite = (ctx) => {
     test('backoff: a strategy function chooses each wait from the attempt count and the reconnection time', async () => {
       const arrivals: number[] = []
       const { result } = await run('backoffFunction', timed(ended('retry: 10\n\n'), arrivals))
-      expect(result).toEqual({ calls: [[1, 10], [2, 10], [3, 10]], delays: [40, 70, 100] })
+      expect(result).toEqual({
+        calls: [
+          [1, 10],
+          [2, 10],
+          [3, 10],
+        ],
+        delays: [40, 70, 100],
+      })
       // The waits really happened (timers never fire early; 5 ms of slack for clock granularity).
       const [first, second] = gaps(arrivals)
       expect(first).toBeGreaterThanOrEqual(35)
@@ -124,7 +136,10 @@ export const extensionSuite: Suite = (ctx) => {
         if (!res.destroyed) res.write('data: alive\n\n')
       }
       const { result, requests } = await run('readTimeoutHeartbeat', heartbeat)
-      expect(result).toEqual({ log: [expect.objectContaining({ type: 'open' }), expect.objectContaining({ type: 'message', data: 'alive' })], errors: [] })
+      expect(result).toEqual({
+        log: [expect.objectContaining({ type: 'open' }), expect.objectContaining({ type: 'message', data: 'alive' })],
+        errors: [],
+      })
       expect(requests).toHaveLength(1)
     })
 
@@ -167,7 +182,13 @@ export const extensionSuite: Suite = (ctx) => {
     test('error details: the end of the stream gives kind end, no status (the response was fine) and a retry delay', async () => {
       const { result } = await run('errorEnd', ended('data: once\n\n'))
       const [error] = (result as { errors: Record<string, unknown>[] }).errors
-      expect(error).toMatchObject({ kind: 'end', status: undefined, readyState: 0, message: 'the server ended the stream', isErrorEvent: true })
+      expect(error).toMatchObject({
+        kind: 'end',
+        status: undefined,
+        readyState: 0,
+        message: 'the server ended the stream',
+        isErrorEvent: true,
+      })
       expect(error.retryDelay).toBeGreaterThanOrEqual(10000)
     })
 
@@ -206,7 +227,11 @@ export const extensionSuite: Suite = (ctx) => {
         res.on('close', () => (closed = true))
         startStream(res).write('data: 1\n\ndata: 2\n\n')
       })
-      expect(result).toEqual([expect.objectContaining({ type: 'open' }), expect.objectContaining({ type: 'message', data: '1' }), { aborted: 2 }])
+      expect(result).toEqual([
+        expect.objectContaining({ type: 'open' }),
+        expect.objectContaining({ type: 'message', data: '1' }),
+        { aborted: 2 },
+      ])
       await waitFor(() => closed, { message: 'the server to see the request ended' })
     })
 

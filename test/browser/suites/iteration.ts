@@ -75,12 +75,22 @@ export const iterationSuite: Suite = (ctx) => {
     })
 
     test('close() from elsewhere ends the loop after the events already waiting, without throwing', async () => {
-      const result = await run(ctx, place, 'closeEndsLoop', (_req, res) => void startStream(res).write('data: a\n\ndata: b\n\ndata: last\n\n'))
+      const result = await run(
+        ctx,
+        place,
+        'closeEndsLoop',
+        (_req, res) => void startStream(res).write('data: a\n\ndata: b\n\ndata: last\n\n'),
+      )
       expect(result).toEqual({ seen: ['a', 'b', 'last'], readyState: 2 })
     })
 
     test('onComment gets the text of each comment line (with or without a space after the colon), in order with the events', async () => {
-      const result = await run(ctx, place, 'comments', (_req, res) => void startStream(res).write(':hello\ndata: x\n\n: world\n:\ndata: y\n\n: last\n'))
+      const result = await run(
+        ctx,
+        place,
+        'comments',
+        (_req, res) => void startStream(res).write(':hello\ndata: x\n\n: world\n:\ndata: y\n\n: last\n'),
+      )
       expect(result).toEqual([':hello', 'x', ':world', ':', 'y', ':last'])
     })
   })

@@ -71,7 +71,10 @@ export const networkAwareSuite: Suite = (ctx) => {
       return { url: ctx.server.url(path), requests: () => ctx.server.requestsTo(path).length, dropped: () => dropped }
     }
 
-    const stream = (body: string): RouteHandler => (_req, res) => void startStream(res).write(body)
+    const stream =
+      (body: string): RouteHandler =>
+      (_req, res) =>
+        void startStream(res).write(body)
 
     const openSource = (url: string, init: Record<string, unknown> = {}) => ctx.page.evaluate(`openSource(${js(url)}, ${js(init)})`)
     const log = async () => (await ctx.page.evaluate('window.log')) as LogEntry[]
@@ -112,7 +115,11 @@ export const networkAwareSuite: Suite = (ctx) => {
       await setOffline(true)
       await openSource(server.url, { retryDelay: 50, networkAware: false })
       const entries = await waitForLog((entries) => errors(entries).length >= 3, 'three errors')
-      expect(errors(entries).map((entry) => entry.attempt).slice(0, 3)).toEqual([1, 2, 3])
+      expect(
+        errors(entries)
+          .map((entry) => entry.attempt)
+          .slice(0, 3),
+      ).toEqual([1, 2, 3])
       expect(server.requests() - server.dropped()).toBe(0)
       expect(await listeners()).toEqual({ online: 0, visibilitychange: 0 })
     })

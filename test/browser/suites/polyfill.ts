@@ -12,7 +12,12 @@ export const polyfillSuite: Suite = (ctx) => {
     }
 
     test(`the browser script leaves ${ctx.engine.label}'s own EventSource in place and exposes ours as IsomorphicEventSource.EventSource`, async () => {
-      expect(await resultOf('/polyfill/script-native.html')).toEqual({ globalIsNative: true, nativeCode: true, oursExposed: true, oursIsNotNative: true })
+      expect(await resultOf('/polyfill/script-native.html')).toEqual({
+        globalIsNative: true,
+        nativeCode: true,
+        oursExposed: true,
+        oursIsNotNative: true,
+      })
     })
 
     test('the browser script installs ours as window.EventSource where there is none, and it streams from a relative URL', async () => {
