@@ -28,7 +28,7 @@ async function iterate() {
     for (let i = 0; i < BURST; i++) it.push(item)
     for await (const value of it) n += value.data.length
   }
-  return Number(process.hrtime.bigint() - started) / (BURST * BURSTS)
+  return perItem(started, n)
 }
 
 async function callback() {
@@ -42,7 +42,13 @@ async function callback() {
     for (let i = 0; i < BURST; i++) listener(item)
     await null // one turn per burst, as a read of the body is
   }
-  return Number(process.hrtime.bigint() - started) / (BURST * BURSTS)
+  return perItem(started, n)
+}
+
+/** Nanoseconds per item since `started`; every item must have been seen (and the work is used). */
+function perItem(started, seen) {
+  if (seen !== BURST * BURSTS) throw new Error(`saw ${seen} items`)
+  return Number(process.hrtime.bigint() - started) / seen
 }
 
 const median = (values) => values.sort((a, b) => a - b)[values.length >> 1]
