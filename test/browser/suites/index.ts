@@ -8,8 +8,9 @@ import { extensionSuite } from './extensions'
 import { iterationSuite } from './iteration'
 import { networkAwareSuite } from './network-aware'
 import { polyfillSuite } from './polyfill'
+import { sharedEventSourceSuite } from './shared-event-source'
 import { workerSuite } from './workers'
 
-export const suites: Suite[] = [coreSuite, extensionSuite, iterationSuite, networkAwareSuite, polyfillSuite, credentialsSuite, workerSuite]
+export const suites: Suite[] = [coreSuite, extensionSuite, iterationSuite, networkAwareSuite, polyfillSuite, credentialsSuite, workerSuite, sharedEventSourceSuite]
 
 export type { Suite, SuiteContext } from './context'
