@@ -15,46 +15,76 @@ import { html, js, serveText } from '../site'
 import { waitInPage, type Suite, type SuiteContext } from './context'
 
 /**
- * The page of one "tab": `openShared(name, url, init)` makes a source and records what it
- * dispatches in `logs[name]`; `closeShared(name)` closes it. Its uncaught errors go to the host
- * page's `__pageErrors`, which every test checks.
+ * What a tab and a worker both run: `openShared(name, url, init)` makes a source and records what
+ * it dispatches in `logs[name]`; `closeShared(name)` closes it.
+ */
+const harness = `
+  import { SharedEventSource, EventSourceErrorEvent } from '/dist/index.mjs'
+  const logs = {}
+  const sources = {}
+  function describe(source, event) {
+    const seen = { type: event.type, readyState: source.readyState }
+    if (event.type === 'error') {
+      Object.assign(seen, {
+        isErrorEvent: event instanceof EventSourceErrorEvent,
+        kind: event.kind, status: event.status, message: event.message, attempt: event.attempt,
+        headerXReason: event.headers ? event.headers.get('x-reason') : null,
+      })
+    } else if (event.type !== 'open') {
+      Object.assign(seen, {
+        data: event.data, lastEventId: event.lastEventId, origin: event.origin,
+        isMessageEvent: event instanceof MessageEvent, targetIsSource: event.target === source,
+      })
+    }
+    return seen
+  }
+  function openShared(name, url, init) {
+    const source = new SharedEventSource(url, init)
+    const log = (logs[name] = [])
+    for (const type of ['open', 'message', 'update', 'error']) source.addEventListener(type, (event) => log.push(describe(source, event)))
+    sources[name] = source
+    return source.readyState
+  }
+  const closeShared = (name) => (sources[name].close(), sources[name].readyState)
+  const readyState = (name) => sources[name].readyState`
+
+/** A module worker a tab starts: runs the harness's calls on request. */
+const moduleWorker = `${harness}
+  const calls = { openShared, closeShared, readyState, log: (name) => logs[name] }
+  self.onmessage = async ({ data: { id, call, args } }) => {
+    try { postMessage({ id, result: await calls[call](...args) }) }
+    catch (error) { postMessage({ id, error: String(error && error.stack || error) }) }
+  }`
+
+/**
+ * The page of one "tab": the harness, and `startWorker()` / `askWorker(call, ...args)` for a
+ * module worker of its own. Its uncaught errors go to the host page's `__pageErrors`, which every
+ * test checks.
  */
 const framePage = `<!doctype html><html><head><meta charset="utf-8"><title>tab</title>
   <script>
     addEventListener('error', function (event) { parent.__pageErrors.push('in a frame: ' + String(event.message)) })
     addEventListener('unhandledrejection', function (event) { parent.__pageErrors.push('in a frame: unhandled rejection: ' + String(event.reason && event.reason.stack || event.reason)) })
   </script>
-  <script type="module">
-    import { SharedEventSource, EventSourceErrorEvent } from '/dist/index.mjs'
-    const logs = {}
-    const sources = {}
-    function describe(source, event) {
-      const seen = { type: event.type, readyState: source.readyState }
-      if (event.type === 'error') {
-        Object.assign(seen, {
-          isErrorEvent: event instanceof EventSourceErrorEvent,
-          kind: event.kind, status: event.status, message: event.message, attempt: event.attempt,
-          headerXReason: event.headers ? event.headers.get('x-reason') : null,
-        })
-      } else if (event.type !== 'open') {
-        Object.assign(seen, {
-          data: event.data, lastEventId: event.lastEventId, origin: event.origin,
-          isMessageEvent: event instanceof MessageEvent, targetIsSource: event.target === source,
-        })
+  <script type="module">${harness}
+    let worker
+    const startWorker = () => {
+      worker = new Worker('/shared-worker-tab.js', { type: 'module' })
+      worker.onerror = (event) => parent.__pageErrors.push('in a worker: ' + event.message)
+      return true
+    }
+    const stopWorker = () => (worker.terminate(), true)
+    const askWorker = (call, ...args) => new Promise((resolve, reject) => {
+      const id = Math.random().toString(36).slice(2)
+      const onMessage = ({ data }) => {
+        if (data.id !== id) return
+        worker.removeEventListener('message', onMessage)
+        if (data.error) reject(new Error(data.error)); else resolve(data.result)
       }
-      return seen
-    }
-    window.openShared = (name, url, init) => {
-      const source = new SharedEventSource(url, init)
-      const log = (logs[name] = [])
-      for (const type of ['open', 'message', 'update', 'error']) source.addEventListener(type, (event) => log.push(describe(source, event)))
-      sources[name] = source
-      return source.readyState
-    }
-    window.closeShared = (name) => (sources[name].close(), sources[name].readyState)
-    window.readyState = (name) => sources[name].readyState
-    window.logs = logs
-    window.ready = true
+      worker.addEventListener('message', onMessage)
+      worker.postMessage({ id, call, args })
+    })
+    Object.assign(window, { logs, openShared, closeShared, readyState, startWorker, stopWorker, askWorker, ready: true })
   </script></head><body></body></html>`
 
 /**
@@ -155,6 +185,7 @@ export const sharedEventSourceSuite: Suite = (ctx) => {
     beforeAll(async () => {
       ctx.server.route('/shared-host.html', serveText(hostPage, 'text/html; charset=utf-8'))
       ctx.server.route('/shared-frame.html', serveText(framePage, 'text/html; charset=utf-8'))
+      ctx.server.route('/shared-worker-tab.js', serveText(moduleWorker, 'text/javascript'))
     })
 
     beforeEach(async () => {
@@ -352,6 +383,63 @@ export const sharedEventSourceSuite: Suite = (ctx) => {
       }
       expect(await lockState()).toEqual({ held: [], pending: [] })
       expect(ctx.server.requestsTo(route)).toHaveLength(1)
+    })
+
+    test('a source granted the lock first takes in what the previous leader posted: a failure for good posted as the lock is let go closes it without a connection', async () => {
+      const route = routeOf('late-failure')
+      ctx.server.route(route, (_req, res) => void startStream(res).write('data: should not be asked for\n\n'))
+      const key = js(keyOf(ctx.server.url(route)))
+      const three = ['t1', 't2', 't3']
+      await addTabs(...three)
+      // The previous leader, played by the host page: it holds the lock while the tabs queue behind it…
+      await evaluate(`new Promise((held) => navigator.locks.request(${key}, () => new Promise((release) => {
+        window.releaseLock = release
+        held()
+      })))`)
+      for (const tab of three) await openShared(tab, route)
+      // …then lets go and, in the same task, posts a failure for good, as a leader's connection does.
+      await evaluate(`(() => {
+        const channel = new BroadcastChannel(${key})
+        releaseLock()
+        channel.postMessage({ kind: 'error', readyState: 2, retryDelay: undefined, failure: {
+          kind: 'http', status: 401, headers: [['x-reason', 'token expired']], message: 'HTTP 401 Unauthorized', cause: undefined, attempt: 1 } })
+        channel.close()
+      })()`)
+      await waitInPage(ctx.page, `${js(three)}.every((t) => tab(t).readyState('main') === 2)`, 5000)
+      for (const tab of three) {
+        expect(await logOf(tab)).toEqual([expect.objectContaining({ type: 'error', readyState: 2, status: 401, headerXReason: 'token expired' })])
+      }
+      expect(await lockState()).toEqual({ held: [], pending: [] })
+      expect(ctx.server.requestsTo(route)).toHaveLength(0)
+    })
+
+    test("a module worker in a tab takes part: as the leader it feeds the tabs, and when it is terminated a tab takes over with its Last-Event-ID", async () => {
+      const route = routeOf('worker')
+      const url = js(ctx.server.url(route))
+      const feed = stream(ctx, route)
+      await addTabs('withWorker', 'other')
+      await evaluate(`tab('withWorker').startWorker()`)
+      await evaluate(`tab('withWorker').askWorker('openShared', 'main', ${url}, {})`)
+      await waitInPage(ctx.page, `tab('withWorker').askWorker('readyState', 'main').then((state) => state === 1)`, 5000)
+      await openShared('withWorker', route)
+      await openShared('other', route)
+      await allOpen(['withWorker', 'other'])
+      feed.send(events(1, 20))
+
+      await messageCount(['withWorker', 'other'], 20)
+      await waitInPage(ctx.page, `tab('withWorker').askWorker('log', 'main').then((log) => log.length === 21)`, 5000)
+      const workerLog = (await evaluate(`tab('withWorker').askWorker('log', 'main')`)) as Seen[]
+      expect(workerLog.slice(1).map(({ data, lastEventId }) => ({ data, lastEventId }))).toEqual(expectedMessages(1, 20))
+      expect(await messagesOf('other')).toEqual(expectedMessages(1, 20))
+      expect(ctx.server.requestsTo(route)).toHaveLength(1)
+
+      // The worker goes away: a tab takes over where it left off.
+      await evaluate(`tab('withWorker').stopWorker()`)
+      await waitFor(() => feed.connections.length === 2, { timeoutMs: 10000, message: 'a tab to take over' })
+      expect(feed.connections[1].lastEventId).toBe('20')
+      feed.send(events(21, 25))
+      await messageCount(['withWorker', 'other'], 25)
+      for (const tab of ['withWorker', 'other']) expect(await messagesOf(tab)).toEqual(expectedMessages(1, 25))
     })
   })
 }
