@@ -156,7 +156,8 @@ const expectedMessages = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => ({ data: `event ${from + i}`, lastEventId: String(from + i) }))
 
 /** The lock and channel name of a source on `url` (absolute URL, withCredentials, shareKey). */
-const keyOf = (url: string, shareKey = '', withCredentials = false) => `isomorphic-eventsource ${JSON.stringify([url, withCredentials, shareKey])}`
+const keyOf = (url: string, shareKey = '', withCredentials = false) =>
+  `isomorphic-eventsource ${JSON.stringify([url, withCredentials, shareKey])}`
 
 export const sharedEventSourceSuite: Suite = (ctx) => {
   describe('SharedEventSource, the tabs played by same-origin iframes', () => {
@@ -171,8 +172,11 @@ export const sharedEventSourceSuite: Suite = (ctx) => {
       evaluate(`tab(${js(tab)}).openShared('main', ${js(ctx.server.url(route))}, ${js(init)})`) as Promise<number>
     const logOf = (tab: string, name = 'main') => evaluate(`tab(${js(tab)}).logs[${js(name)}]`) as Promise<Seen[]>
     const messagesOf = async (tab: string) =>
-      (await logOf(tab)).filter((seen) => seen.type !== 'open' && seen.type !== 'error').map(({ data, lastEventId }) => ({ data, lastEventId }))
-    const readyStates = (tabs: string[], name = 'main') => evaluate(`${js(tabs)}.map((t) => tab(t).readyState(${js(name)}))`) as Promise<number[]>
+      (await logOf(tab))
+        .filter((seen) => seen.type !== 'open' && seen.type !== 'error')
+        .map(({ data, lastEventId }) => ({ data, lastEventId }))
+    const readyStates = (tabs: string[], name = 'main') =>
+      evaluate(`${js(tabs)}.map((t) => tab(t).readyState(${js(name)}))`) as Promise<number[]>
     const lockState = () => evaluate('lockState()') as Promise<{ held: string[]; pending: string[] }>
 
     /** Waits in the page until every one of `tabs` has `main` open. */
@@ -180,7 +184,11 @@ export const sharedEventSourceSuite: Suite = (ctx) => {
       waitInPage(ctx.page, `${js(tabs)}.every((t) => tab(t).readyState(${js(name)}) === 1)`, 5000)
     /** Waits until every one of `tabs` has logged at least `count` message events. */
     const messageCount = (tabs: string[], count: number) =>
-      waitInPage(ctx.page, `${js(tabs)}.every((t) => tab(t).logs.main.filter((seen) => seen.type !== 'open' && seen.type !== 'error').length >= ${count})`, 5000)
+      waitInPage(
+        ctx.page,
+        `${js(tabs)}.every((t) => tab(t).logs.main.filter((seen) => seen.type !== 'open' && seen.type !== 'error').length >= ${count})`,
+        5000,
+      )
 
     beforeAll(async () => {
       ctx.server.route('/shared-host.html', serveText(hostPage, 'text/html; charset=utf-8'))
@@ -222,14 +230,14 @@ export const sharedEventSourceSuite: Suite = (ctx) => {
       })
     })
 
-    test('four tabs share one connection, and each receives each of 200 events once, in order, as MessageEvents like the leader\'s', async () => {
+    test("four tabs share one connection, and each receives each of 200 events once, in order, as MessageEvents like the leader's", async () => {
       const route = routeOf('four-tabs')
       const feed = stream(ctx, route)
       const four = ['t1', 't2', 't3', 't4']
       await addTabs(...four)
       for (const tab of four) await openShared(tab, route)
       await allOpen(four)
-      feed.send(events(1, 199) + 'event: update\nid: 200\ndata: event 200\n\n')
+      feed.send(`${events(1, 199)}event: update\nid: 200\ndata: event 200\n\n`)
 
       await messageCount(four, 200)
       for (const tab of four) {
@@ -407,13 +415,15 @@ export const sharedEventSourceSuite: Suite = (ctx) => {
       })()`)
       await waitInPage(ctx.page, `${js(three)}.every((t) => tab(t).readyState('main') === 2)`, 5000)
       for (const tab of three) {
-        expect(await logOf(tab)).toEqual([expect.objectContaining({ type: 'error', readyState: 2, status: 401, headerXReason: 'token expired' })])
+        expect(await logOf(tab)).toEqual([
+          expect.objectContaining({ type: 'error', readyState: 2, status: 401, headerXReason: 'token expired' }),
+        ])
       }
       expect(await lockState()).toEqual({ held: [], pending: [] })
       expect(ctx.server.requestsTo(route)).toHaveLength(0)
     })
 
-    test("a module worker in a tab takes part: as the leader it feeds the tabs, and when it is terminated a tab takes over with its Last-Event-ID", async () => {
+    test('a module worker in a tab takes part: as the leader it feeds the tabs, and when it is terminated a tab takes over with its Last-Event-ID', async () => {
       const route = routeOf('worker')
       const url = js(ctx.server.url(route))
       const feed = stream(ctx, route)
