@@ -5,7 +5,8 @@
  * ./suites/ in one shared page: the core scenarios with the engine's own EventSource and ours from
  * both builds side by side, every extension, `for await` and `onComment` (in a page and a
  * dedicated worker), network-aware waits, the global polyfill, withCredentials across origins,
- * and workers. Runs against dist/, so `npm run build` must have run (npm test does).
+ * workers, and `SharedEventSource` with same-origin iframes as the tabs. Runs against dist/, so
+ * `npm run build` must have run (npm test does).
  *
  * One engine: `npx jest test/browser/engines.test.ts -t Firefox`.
  */

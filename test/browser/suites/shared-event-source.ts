@@ -5,8 +5,10 @@
  * removing an iframe discards its document, which releases its lock, as closing a tab does. The
  * loopback server counts the connections it gets and sees them end.
  *
- * What only real pages and workers show (a page closed by the browser, a module worker as the
- * leader) stays in ../shared-event-source.test.ts (Chromium).
+ * Every engine here has Web Locks and BroadcastChannel, shared by its iframes (the first test
+ * checks it), so every engine shares the connection; none falls back to an EventSource per source.
+ * What only the browser closing a real page shows stays in ../shared-event-source.test.ts
+ * (Chromium, several pages of one context).
  */
 import type { ServerResponse } from 'node:http'
 import { waitFor } from '../../helpers/recorder'
