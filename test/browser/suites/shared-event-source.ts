@@ -395,7 +395,7 @@ export const sharedEventSourceSuite: Suite = (ctx) => {
       expect(ctx.server.requestsTo(route)).toHaveLength(1)
     })
 
-    test('a source granted the lock first takes in what the previous leader posted: a failure for good posted as the lock is let go closes it without a connection', async () => {
+    test('a source granted the lock first takes in everything the previous leader posted before letting go: its last events, then a failure for good that closes it without a connection', async () => {
       const route = routeOf('late-failure')
       ctx.server.route(route, (_req, res) => void startStream(res).write('data: should not be asked for\n\n'))
       const key = js(keyOf(ctx.server.url(route)))
@@ -407,17 +407,28 @@ export const sharedEventSourceSuite: Suite = (ctx) => {
         held()
       })))`)
       for (const tab of three) await openShared(tab, route)
-      // …then lets go and, in the same task, posts a failure for good, as a leader's connection does.
+      // …then, in one task, posts its last events and a failure for good and lets go, as a leader's
+      // connection does. (In these three engines the messages were seen to arrive before the lock
+      // is granted even without the probe a new leader waits for; the probe guards the order
+      // where an engine grants first.)
       await evaluate(`(() => {
         const channel = new BroadcastChannel(${key})
-        releaseLock()
+        const data = 'x'.repeat(20000)
+        for (let id = 1; id <= 300; id++) channel.postMessage({ kind: 'message', type: 'message', data, lastEventId: String(id), origin: location.origin })
         channel.postMessage({ kind: 'error', readyState: 2, retryDelay: undefined, failure: {
           kind: 'http', status: 401, headers: [['x-reason', 'token expired']], message: 'HTTP 401 Unauthorized', cause: undefined, attempt: 1 } })
+        releaseLock()
         channel.close()
       })()`)
       await waitInPage(ctx.page, `${js(three)}.every((t) => tab(t).readyState('main') === 2)`, 5000)
       for (const tab of three) {
-        expect(await logOf(tab)).toEqual([
+        // Every event the previous leader posted, in order, then its failure; never a connection.
+        const log = await logOf(tab)
+        expect(log.filter((seen) => seen.type === 'message').map((seen) => seen.lastEventId)).toEqual(
+          Array.from({ length: 300 }, (_, i) => String(i + 1)),
+        )
+        expect(log.filter((seen) => seen.type !== 'message')).toEqual([
+          { type: 'open', readyState: 1 },
           expect.objectContaining({ type: 'error', readyState: 2, status: 401, headerXReason: 'token expired' }),
         ])
       }
