@@ -11,6 +11,15 @@ import { polyfillSuite } from './polyfill'
 import { sharedEventSourceSuite } from './shared-event-source'
 import { workerSuite } from './workers'
 
-export const suites: Suite[] = [coreSuite, extensionSuite, iterationSuite, networkAwareSuite, polyfillSuite, credentialsSuite, workerSuite, sharedEventSourceSuite]
+export const suites: Suite[] = [
+  coreSuite,
+  extensionSuite,
+  iterationSuite,
+  networkAwareSuite,
+  polyfillSuite,
+  credentialsSuite,
+  workerSuite,
+  sharedEventSourceSuite,
+]
 
 export type { Suite, SuiteContext } from './context'
