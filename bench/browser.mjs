@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mix } from './lib/checksum.mjs'
+import { pump } from './lib/pump.mjs'
 import { buildStream, resolveWorkload } from './lib/workloads.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(HERE, '..')
-const SLICE = 64 * 1024
 /** The flags of test/browser/chromium.ts, plus what a page running by itself needs. */
 const CHROMIUM_ARGS = [
   '--headless',
@@ -70,23 +70,6 @@ function cpuMsOf(marker) {
     }
   }
   return ticks * 10
-}
-
-function pump(res, buffer) {
-  let offset = 0
-  let closed = false
-  res.on('close', () => {
-    closed = true
-  })
-  const write = () => {
-    while (!closed && offset < buffer.length) {
-      const end = Math.min(offset + SLICE, buffer.length)
-      const ok = res.write(buffer.subarray(offset, end))
-      offset = end
-      if (!ok) return void res.once('drain', write)
-    }
-  }
-  write()
 }
 
 /** The page: runs warm-up and rounds, alternating the implementations, then POSTs the results. */

@@ -4,11 +4,11 @@
 // slices, waiting for 'drain' whenever write() returns false. After the last byte the response
 // stays open (so no client sees an end and reconnects) until the client goes away.
 import { createServer } from 'node:http'
+import { pump } from './lib/pump.mjs'
 import { buildStream, churnData, churnExpected, latencyExpected, resolveWorkload } from './lib/workloads.mjs'
 
 const { workload, quick } = JSON.parse(process.argv[2])
 const w = resolveWorkload(workload, quick)
-const SLICE = 64 * 1024
 const HOLD_OPEN_MS = 180_000
 
 // Exit whenever the parent goes away, whatever state we are in.
@@ -37,27 +37,6 @@ const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-
 function holdOpen(res) {
   const timer = setTimeout(() => res.end(), HOLD_OPEN_MS)
   res.on('close', () => clearTimeout(timer))
-}
-
-function pump(res, buffer) {
-  let offset = 0
-  let closed = false
-  res.on('close', () => {
-    closed = true
-  })
-  const write = () => {
-    while (!closed && offset < buffer.length) {
-      const end = Math.min(offset + SLICE, buffer.length)
-      const ok = res.write(buffer.subarray(offset, end))
-      offset = end
-      if (!ok) {
-        res.once('drain', write)
-        return
-      }
-    }
-    if (!closed) holdOpen(res)
-  }
-  write()
 }
 
 function latency(res) {
@@ -104,7 +83,7 @@ const server = createServer((req, res) => {
   res.socket.setNoDelay(true)
   res.writeHead(200, SSE_HEADERS)
   res.flushHeaders()
-  if (w.kind === 'stream') pump(res, stream.buffer)
+  if (w.kind === 'stream') pump(res, stream.buffer, holdOpen)
   else latency(res)
 })
 server.keepAliveTimeout = 5_000
