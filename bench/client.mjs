@@ -157,62 +157,63 @@ async function loadEventSource() {
   return { ES: mod.EventSource, churnOptions: {} }
 }
 
-function runEventSourceStream(ES) {
+/**
+ * Counts, measures and checksums the events of a stream workload, the same way for every reader:
+ * `add(event)` returns the run's result once the last expected event came, else undefined.
+ */
+function streamTally() {
   const N = exp.events
   const half = N >> 1
-  const type = w.eventType ?? 'message'
+  const meter = makeMeter()
   let n = 0
   let len = 0
   let h = 0
-  const meter = makeMeter()
+  return {
+    get count() {
+      return n
+    },
+    add(ev) {
+      const d = ev.data
+      n++
+      len += d.length
+      h = mix(h, d)
+      if (n === half) meter.midGc()
+      if (n !== N) return undefined
+      return { ok: true, events: n, dataChars: len, hash: h, lastEventId: ev.lastEventId, ...meter.stop() }
+    },
+  }
+}
+
+function runEventSourceStream(ES) {
+  const tally = streamTally()
   const es = new ES(url)
-  es.addEventListener(type, (ev) => {
-    const d = ev.data
-    n++
-    len += d.length
-    h = mix(h, d)
-    if (n === half) meter.midGc()
-    if (n === N) {
-      const m = meter.stop()
-      const lastEventId = ev.lastEventId
-      es.close()
-      report({ ok: true, events: n, dataChars: len, hash: h, lastEventId, ...m })
-    }
+  es.addEventListener(w.eventType ?? 'message', (ev) => {
+    const result = tally.add(ev)
+    if (!result) return
+    es.close()
+    report(result)
   })
   es.addEventListener('error', (ev) => {
     es.close()
-    report({ ok: false, error: `error event after ${n} events: ${ev.message ?? ev.kind ?? ''}`, events: n })
+    report({ ok: false, error: `error event after ${tally.count} events: ${ev.message ?? ev.kind ?? ''}`, events: tally.count })
   })
 }
 
 /** The same stream as runEventSourceStream, read with `for await` instead of a listener. */
 async function runEventSourceIterate(ES) {
-  const N = exp.events
-  const half = N >> 1
-  let n = 0
-  let len = 0
-  let h = 0
-  const meter = makeMeter()
+  const tally = streamTally()
   const es = new ES(url)
   es.addEventListener('error', (ev) => {
     if (ev.retryDelay !== undefined) es.close()
   })
   try {
     for await (const ev of es.events({ types: [w.eventType ?? 'message'] })) {
-      const d = ev.data
-      n++
-      len += d.length
-      h = mix(h, d)
-      if (n === half) meter.midGc()
-      if (n === N) {
-        const m = meter.stop()
-        report({ ok: true, events: n, dataChars: len, hash: h, lastEventId: ev.lastEventId, ...m })
-        break
-      }
+      const result = tally.add(ev)
+      if (result) return void report(result) // leaving the loop closes the source
     }
-    if (n < N) report({ ok: false, error: `the loop ended after ${n} events`, events: n })
+    report({ ok: false, error: `the loop ended after ${tally.count} events`, events: tally.count })
   } catch (error) {
-    report({ ok: false, error: `the loop threw after ${n} events: ${error.message}`, events: n })
+    report({ ok: false, error: `the loop threw after ${tally.count} events: ${error.message}`, events: tally.count })
   }
 }
 
