@@ -149,7 +149,7 @@ function snapshot() {
 // EventSource-shaped implementations: ours and the peer.
 
 async function loadEventSource() {
-  if (impl === 'ours' || impl === 'ours-iterate') {
+  if (impl === 'ours' || impl === 'ours-iterate' || impl === 'await-floor') {
     const mod = await import(cfg.oursModule)
     return { ES: mod.EventSource, churnOptions: { backoff: mod.constantBackoff } }
   }
@@ -214,6 +214,61 @@ async function runEventSourceIterate(ES) {
     report({ ok: false, error: `the loop ended after ${tally.count} events`, events: tally.count })
   } catch (error) {
     report({ ok: false, error: `the loop threw after ${tally.count} events: ${error.message}`, events: tally.count })
+  }
+}
+
+/**
+ * The floor of `for await` over a source's events: a listener puts each event in a bare queue that
+ * the simplest async iterator serves (no filter, no flow control). ours-iterate against this is what
+ * the library's own iterator adds; this against `ours` is what the language's per-item await costs.
+ */
+async function runAwaitFloor(ES) {
+  const tally = streamTally()
+  const es = new ES(url)
+  const queue = bareQueue()
+  es.addEventListener(w.eventType ?? 'message', (ev) => queue.push(ev))
+  es.addEventListener('error', (ev) => {
+    es.close()
+    report({ ok: false, error: `error event after ${tally.count} events: ${ev.message ?? ''}`, events: tally.count })
+  })
+  for await (const ev of queue) {
+    const result = tally.add(ev)
+    if (result) {
+      es.close()
+      return void report(result)
+    }
+  }
+}
+
+/** The simplest async iterator over items pushed to it: one resolved promise per item, no end. */
+function bareQueue() {
+  let items = []
+  let head = 0
+  let wake
+  return {
+    push(item) {
+      items.push(item)
+      if (wake) wake()
+    },
+    next() {
+      if (head < items.length) {
+        const value = items[head++]
+        if (head === items.length) {
+          items = []
+          head = 0
+        }
+        return Promise.resolve({ value, done: false })
+      }
+      return new Promise((resolve) => {
+        wake = () => {
+          wake = undefined
+          resolve(this.next())
+        }
+      })
+    },
+    [Symbol.asyncIterator]() {
+      return this
+    },
   }
 }
 
@@ -567,6 +622,9 @@ async function main() {
   if (impl === 'ours-iterate') {
     const { ES } = await loadEventSource()
     await runEventSourceIterate(ES)
+  } else if (impl === 'await-floor') {
+    const { ES } = await loadEventSource()
+    await runAwaitFloor(ES)
   } else if (impl === 'ours' || impl === 'eventsource') {
     const { ES, churnOptions } = await loadEventSource()
     if (w.kind === 'stream') runEventSourceStream(ES)

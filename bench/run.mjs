@@ -416,11 +416,11 @@ function printWorkload(w, server, summaries) {
  * round (they ran seconds apart), which cancels load that changes between rounds on a shared
  * machine better than a ratio of medians does.
  */
-function pairedRatio(result, other, key) {
+function pairedRatio(result, other, key, mine = 'ours') {
   if (!result) return NaN
   const ratios = []
   for (const a of result.runs) {
-    if (a.impl !== 'ours' || !a.m) continue
+    if (a.impl !== mine || !a.m) continue
     const b = result.runs.find((x) => x.impl === other && x.round === a.round && x.m)
     if (b) ratios.push(a.m[key] / b.m[key])
   }
@@ -470,6 +470,15 @@ function targetRows(results, size) {
     add(`${name}: events/s ours / eventsource`, fmt(r, 2), `≥ ${fmt(need, 2)}`, r >= need)
     const c = ratio(name, 'eventsource', 'cpuPerEvent')
     add(`${name}: CPU per event ours / eventsource`, fmt(c, 2), '≤ 1.00', c <= 1)
+  }
+  // `for await` against listeners: the language's per-item await is a floor no iterator avoids, so
+  // the library's own iterator is held to that floor (await-floor: a listener + a bare queue).
+  for (const name of ['small', 'large-ascii', 'large-utf8', 'large-mixed', 'multiline', 'multiline-mixed']) {
+    if (!get(name)?.summaries.get('ours-iterate')?.n) continue
+    const listeners = pairedRatio(get(name), 'ours', 'eventsPerSec', 'ours-iterate')
+    add(`${name}: events/s for await / listeners`, fmt(listeners, 2), '≥ 1.00', listeners >= 1)
+    const floor = pairedRatio(get(name), 'await-floor', 'eventsPerSec', 'ours-iterate')
+    add(`${name}: events/s for await / await-floor limit`, fmt(floor, 2), '≥ 0.95', floor >= 0.95)
   }
   const idle = get('idle')
   if (idle) {

@@ -4,13 +4,15 @@
 import { mix } from './checksum.mjs'
 
 /** Implementations run for stream and latency workloads, and for churn. */
-export const STREAM_IMPLS = ['ours', 'ours-iterate', 'eventsource', 'http-raw', 'fetch-text', 'fetch-parser']
+export const STREAM_IMPLS = ['ours', 'ours-iterate', 'await-floor', 'eventsource', 'http-raw', 'fetch-text', 'fetch-parser']
 export const CHURN_IMPLS = ['ours', 'eventsource', 'fetch-loop']
 export const IDLE_IMPLS = ['ours', 'eventsource', 'fetch-idle']
 
 export const IMPL_NOTES = {
   ours: 'this library (dist/index.mjs), addEventListener',
   'ours-iterate': 'this library, for await (const event of source.events({ types: [type] })), default highWaterMark',
+  'await-floor':
+    'limit: this library with a listener that hands each event to the simplest for-await loop (a bare queue): what any async iteration costs',
   eventsource: 'eventsource npm package (peer), addEventListener',
   'http-raw': 'limit: node:http, counts bytes and LF LF (no decoding)',
   'fetch-text': 'limit: fetch + streaming TextDecoder, counts bytes and chars (no parsing)',
@@ -82,7 +84,7 @@ export function resolveWorkload(name, quick) {
       : w.kind === 'idle'
         ? IDLE_IMPLS
         : w.kind === 'latency'
-          ? STREAM_IMPLS.filter((i) => i !== 'ours-iterate')
+          ? STREAM_IMPLS.filter((i) => i !== 'ours-iterate' && i !== 'await-floor')
           : STREAM_IMPLS
   return out
 }
