@@ -1,4 +1,4 @@
-import { discardBody, readBody } from './body-reader'
+import { discardBody, openBody, type BodyReader } from './body-reader'
 import type { EventStream } from './event-stream'
 import { contentTypeFailure, failure, httpFailure, networkFailure, type FailureDetails } from './failure'
 import type { FlowControl } from './flow-control'
@@ -8,26 +8,28 @@ import { buildRequestInit } from './request'
 import { unrefTimer } from './timers'
 import type { EventSourceRequestInit, ResponseLike } from './types'
 
-/** One connection attempt under way. */
-export interface Attempt {
-  /**
-   * Resolves with what ended the attempt — the source decides what comes next — or with
-   * undefined when the source aborted it.
-   */
-  readonly done: Promise<FailureDetails | undefined>
-  /** Ends the attempt from the source's side (close()); `done` then resolves with undefined. */
-  abort(): void
-}
+/** Ends a connection attempt from the source's side (close(), reconnect()). */
+export type AbortAttempt = () => void
+
+/**
+ * Called once when an attempt ends, with what ended it — the source decides what comes next — or
+ * with undefined when the source aborted it.
+ */
+export type AttemptEnded = (attempt: AbortAttempt, failure: FailureDetails | undefined) => void
 
 /**
  * Starts one connection attempt: the fetch, the spec's checks of the response, and the reading of
  * the body into the source's event stream (HTML § 9.2.2, the EventSource constructor, step 15).
- * `announce` is called once the response passed the spec's checks. Whatever ends the attempt,
- * an attempt stopped early gives its request and body up.
+ * `announce` is called once the response passed the spec's checks, `ended` once the attempt is
+ * over. Whatever ends the attempt, an attempt stopped early gives its request and body up.
+ *
+ * An open connection waits in one suspended function (`run`) and nothing else, since every idle
+ * source pays for what its connection keeps.
  *
  * @param lastEventId - the source's last event ID string when the attempt starts.
  * @param stream - the source's event stream, which the body is fed into.
  * @param flow - the source's consumers: while they hold it, no more of the body is read.
+ * @returns the function that aborts the attempt (it identifies the attempt in `ended`).
  */
 export function connect(
   options: ResolvedOptions,
@@ -36,7 +38,8 @@ export function connect(
   stream: EventStream,
   flow: FlowControl,
   announce: (origin: string) => void,
-): Attempt {
+  ended: AttemptEnded,
+): AbortAttempt {
   const { fetch, readTimeout } = options
   const controller = new AbortController()
   const signal = controller.signal
@@ -69,18 +72,15 @@ export function connect(
     return fetch(url, init)
   }
 
-  /** Resolves whether to read on once the flow resumes, or at once when the attempt is aborted. */
-  const resumeReading = (flowing: Promise<void>): Promise<boolean> =>
+  /** Resolves once the flow resumes, or at once when the attempt is aborted. */
+  const resumeReading = (flowing: Promise<void>): Promise<void> =>
     new Promise<void>((resolve) => {
-      const stop = (): void => resolve()
-      signal.addEventListener('abort', stop, { once: true })
+      signal.addEventListener('abort', resolve as () => void, { once: true })
       flowing.then(() => {
-        signal.removeEventListener('abort', stop)
+        signal.removeEventListener('abort', resolve as () => void)
+        lastReadAt = Date.now()
         resolve()
       })
-    }).then(() => {
-      lastReadAt = Date.now()
-      return !signal.aborted
     })
 
   let failing = 'the `headers` option failed'
@@ -90,6 +90,7 @@ export function connect(
     await undefined
     let fetched: unknown
     let response: ResponseLike | undefined
+    let reader: BodyReader | undefined
     let bodyEnded = false
     if (readTimeout !== undefined) readTimer = unrefTimer(setTimeout(checkReadTimeout, readTimeout))
     try {
@@ -111,21 +112,25 @@ export function connect(
       signal.throwIfAborted()
       // Feeds the body into the event stream until it ends, the source closes, or an event or a
       // line outgrows `maxEventSize`.
-      let overflowed = false
-      await readBody(response.body, (chunk) => {
+      reader = openBody(response.body)
+      for (;;) {
+        const chunk = reader && (await reader.read())
+        if (!chunk || chunk.done) break
         // Nothing of a connection that the source ended (close(), reconnect()) is interpreted.
-        if (signal.aborted) return false
+        signal.throwIfAborted()
         if (readTimeout !== undefined) lastReadAt = Date.now()
-        overflowed = !stream.feed(chunk)
+        if (!stream.feed(chunk.value!)) {
+          return failure('event-size', `an event or line grew past \`maxEventSize\` (${options.maxEventSize} characters)`, response)
+        }
         // A handler may have closed the source while this chunk's events were dispatched.
-        if (overflowed || signal.aborted) return false
-        // Extension: backpressure. Consumers that fell behind hold the flow: read on once they caught up.
+        signal.throwIfAborted()
+        // Extension: backpressure. Consumers that fell behind hold the flow: read on once they
+        // caught up (no extra tick per chunk otherwise).
         const flowing = flow.whenFlowing()
-        return flowing ? resumeReading(flowing) : true
-      })
-      signal.throwIfAborted()
-      if (overflowed) {
-        return failure('event-size', `an event or line grew past \`maxEventSize\` (${options.maxEventSize} characters)`, response)
+        if (flowing) {
+          await resumeReading(flowing)
+          signal.throwIfAborted()
+        }
       }
       // processEventSourceEndOfBody: "If res is not a network error, then reestablish the connection."
       bodyEnded = true
@@ -142,18 +147,21 @@ export function connect(
       // nothing to release, and an abort would only cost an error object.)
       if (!bodyEnded) {
         controller.abort()
-        discardBody((fetched as { body?: unknown } | null)?.body)
+        discardBody((fetched as { body?: unknown } | null)?.body, reader)
       }
     }
   }
 
-  return {
-    done: run(),
-    abort() {
-      clearTimeout(readTimer)
-      controller.abort()
-    },
+  const abort: AbortAttempt = () => {
+    clearTimeout(readTimer)
+    controller.abort()
   }
+  run().then(
+    (failure) => ended(abort, failure),
+    // Only a misbehaving `fetch` (a body whose cancel() throws, …) gets here.
+    (error) => ended(abort, networkFailure(error)),
+  )
+  return abort
 }
 
 /** What a custom `fetch` resolved to, if the source can read it as a response. */

@@ -1,9 +1,9 @@
 import type { EventSourceMessage } from 'eventsource-parser'
-import { connect, type Attempt } from './connection'
+import { connect, type AbortAttempt } from './connection'
 import { EventSourceErrorEvent } from './error-event'
 import { EventIterator, type EventIteratorOptions } from './event-iterator'
 import { EventStream } from './event-stream'
-import { networkFailure, type FailureDetails } from './failure'
+import type { FailureDetails } from './failure'
 import { FlowControl } from './flow-control'
 import { MessageEventImpl } from './message-event'
 import { resolveOptions, type ResolvedOptions } from './options'
@@ -74,8 +74,8 @@ export class EventSource extends EventTarget {
   #lastEventId: string
   /** § 9.2.2: "a reconnection time, in milliseconds … initially an implementation-defined value". */
   #reconnectionTime: number
-  /** The connection attempt under way, if any. */
-  #attempt: Attempt | undefined
+  /** Aborts the connection attempt under way, if any (and identifies it). */
+  #attempt: AbortAttempt | undefined
   /** The wait before the next attempt, made on the first reconnection. */
   #wait: ReconnectWait | undefined
   /**
@@ -125,7 +125,7 @@ export class EventSource extends EventTarget {
     }
     signal?.addEventListener('abort', this.#closeOnAbort)
     // Step 15: "Fetch request".
-    void this.#connect()
+    this.#connect()
   }
 
   /** The URL of the event stream, resolved (§ 9.2.2 `url`). */
@@ -246,30 +246,26 @@ export class EventSource extends EventTarget {
     if (this.#readyState === CLOSED) return
     this.#stopConnecting()
     this.#readyState = CONNECTING
-    void this.#connect()
+    this.#connect()
   }
 
   /** Aborts the attempt under way and ends the wait before the next one. */
   #stopConnecting(): void {
-    const attempt = this.#attempt
+    const abortAttempt = this.#attempt
     this.#attempt = undefined
     this.#openedAt = undefined
-    attempt?.abort()
+    abortAttempt?.()
     this.#wait?.cancel()
   }
 
-  /** Starts a connection attempt (constructor step 15, reestablish step 5) and handles how it ends. */
-  async #connect(): Promise<void> {
-    const attempt = connect(this.#options, this.#url, this.#lastEventId, this.#stream, this.#flow, this.#announce)
-    this.#attempt = attempt
-    let failure: FailureDetails | undefined
-    try {
-      failure = await attempt.done
-    } catch (error) {
-      // Only a misbehaving `fetch` (a response without headers, …) gets here.
-      failure = networkFailure(error)
-    }
-    // close() took this attempt away: it ends silently.
+  /** Starts a connection attempt (constructor step 15, reestablish step 5). */
+  #connect(): void {
+    this.#attempt = connect(this.#options, this.#url, this.#lastEventId, this.#stream, this.#flow, this.#announce, this.#attemptEnded)
+  }
+
+  /** An attempt ended: what comes next is the source's choice (see #handleFailure). */
+  readonly #attemptEnded = (attempt: AbortAttempt, failure: FailureDetails | undefined): void => {
+    // close() or reconnect() took this attempt away: it ends silently.
     if (this.#attempt !== attempt || failure === undefined) return
     this.#attempt = undefined
     this.#handleFailure(failure)
@@ -388,7 +384,7 @@ export class EventSource extends EventTarget {
     // Step 5.1: "If the EventSource object's readyState attribute is not set to CONNECTING, then return."
     if (this.#readyState !== CONNECTING) return
     // Steps 5.2–5.4: fetch the original request again, with Last-Event-ID (see request.ts).
-    void this.#connect()
+    this.#connect()
   }
 
   /** § 9.2.3 "fail the connection". */
