@@ -114,7 +114,7 @@ export class EventSource extends EventTarget {
         onEvent: this.#dispatchMessage,
         onId: this.#setLastEventId,
         onRetry: this.#setReconnectionTime,
-        onComment: this.#options.onComment && this.#reportComment,
+        onComment: this.#options.onComment && ((text) => this.#reportComment(text)),
       },
       this.#options.maxEventSize,
     )
@@ -123,7 +123,8 @@ export class EventSource extends EventTarget {
       this.#readyState = CLOSED
       return
     }
-    signal?.addEventListener('abort', this.#closeOnAbort)
+    // Closures that few sources need are made only when needed: every idle source pays for its fields.
+    if (signal) signal.addEventListener('abort', (this.#closeOnAbort = () => this.close()))
     // Step 15: "Fetch request".
     this.#connect()
   }
@@ -179,7 +180,7 @@ export class EventSource extends EventTarget {
   close(): void {
     this.#readyState = CLOSED
     this.#stopConnecting()
-    this.#options.signal?.removeEventListener('abort', this.#closeOnAbort)
+    this.#options.signal?.removeEventListener('abort', this.#closeOnAbort!)
     this.#finishIterators(undefined)
   }
 
@@ -202,7 +203,7 @@ export class EventSource extends EventTarget {
    * }
    */
   events(options?: EventIteratorOptions): AsyncIterableIterator<MessageEvent> {
-    const iterator = new EventIterator(this.#flow, this.#leaveIteration, options)
+    const iterator = new EventIterator(this.#flow, (leaving) => this.#leaveIteration(leaving), options)
     if (this.#readyState === CLOSED) iterator.finish()
     else {
       this.#iterators ??= new Set()
@@ -217,7 +218,7 @@ export class EventSource extends EventTarget {
   }
 
   /** A consumer left its loop: the source closes. */
-  readonly #leaveIteration = (iterator: EventIterator): void => {
+  #leaveIteration(iterator: EventIterator): void {
     this.#iterators?.delete(iterator)
     this.close()
   }
@@ -306,7 +307,7 @@ export class EventSource extends EventTarget {
   }
 
   /** Extension: `onComment`, called for each comment line, in stream order with the events. */
-  readonly #reportComment = (text: string): void => {
+  #reportComment(text: string): void {
     if (this.#readyState !== OPEN) return
     try {
       this.#options.onComment!(text)
@@ -335,9 +336,8 @@ export class EventSource extends EventTarget {
     if (this.#readyState === OPEN) this.#reconnectionTime = ms
   }
 
-  readonly #closeOnAbort = (): void => {
-    this.close()
-  }
+  /** Closes the source when the `signal` option aborts (made only for a source with a signal). */
+  #closeOnAbort: (() => void) | undefined
 
   /**
    * Decides between reestablishing and failing the connection: the spec's choice by default,
@@ -375,12 +375,12 @@ export class EventSource extends EventTarget {
     if (this.#readyState !== CONNECTING || this.#attempt) return
     // Steps 3–4: "Wait a delay equal to the reconnection time of the event source. Optionally,
     // wait some more." (the backoff strategy, and network-aware waits: see ReconnectWait).
-    this.#wait ??= new ReconnectWait(this.#reconnect, this.#options.networkAware)
+    this.#wait ??= new ReconnectWait(() => this.#reconnect(), this.#options.networkAware)
     this.#wait.start(delay, this.#reconnectionTime)
   }
 
   /** § 9.2.3 "reestablish the connection", step 5. */
-  readonly #reconnect = (): void => {
+  #reconnect(): void {
     // Step 5.1: "If the EventSource object's readyState attribute is not set to CONNECTING, then return."
     if (this.#readyState !== CONNECTING) return
     // Steps 5.2–5.4: fetch the original request again, with Last-Event-ID (see request.ts).
@@ -438,14 +438,14 @@ export class EventSource extends EventTarget {
     const handler = typeof value === 'function' ? value : null
     const hadHandler = !!this.#handlers[type]
     this.#handlers[type] = handler
+    // The one listener behind all three handler attributes calls the handler of the event's type.
+    this.#callHandler ??= (event) => this.#handlers[event.type as HandlerType]?.call(this, event)
     if (handler && !hadHandler) super.addEventListener(type, this.#callHandler)
     else if (!handler && hadHandler) super.removeEventListener(type, this.#callHandler)
   }
 
-  /** The one listener behind all three handler attributes: it calls the handler of the event's type. */
-  readonly #callHandler = (event: Event): void => {
-    this.#handlers[event.type as HandlerType]?.call(this, event)
-  }
+  /** The listener behind the handler attributes, made when the first handler is set. */
+  #callHandler: ((event: Event) => void) | undefined
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

@@ -2,6 +2,8 @@ import { loadFallbackFetch } from './fallback-fetch'
 import type { FetchLike } from './types'
 
 let fallback: Promise<FetchLike> | undefined
+/** The global fetch bound to the global object, made once per global fetch and shared by every source. */
+let boundGlobal: { fetch: typeof fetch; bound: FetchLike } | undefined
 
 /**
  * Resolves the fetch to use, once per source: the `fetch` option, else the global `fetch` (looked
@@ -11,7 +13,10 @@ let fallback: Promise<FetchLike> | undefined
 export function resolveFetch(option: FetchLike | undefined): FetchLike {
   if (option) return option
   const global = (globalThis as { fetch?: typeof fetch }).fetch
-  if (typeof global === 'function') return global.bind(globalThis) as FetchLike
+  if (typeof global === 'function') {
+    if (boundGlobal?.fetch !== global) boundGlobal = { fetch: global, bound: global.bind(globalThis) as FetchLike }
+    return boundGlobal.bound
+  }
   return async (input, init) => {
     fallback ??= loadFallbackFetch()
     return (await fallback)(input, init)

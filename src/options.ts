@@ -3,6 +3,7 @@ import { DEFAULT_MAX_EVENT_SIZE, DEFAULT_RESET_AFTER_MS, DEFAULT_RETRY_DELAY_MS,
 import { retriesByDefault } from './failure'
 import { resolveFetch } from './fetch'
 import { checkBoolean, checkFunction, checkNumber, invalid, show } from './invalid-input'
+import { BROWSER_SCRIPT } from './platform'
 import { mergeHeaders, type RequestTemplate } from './request'
 import type { BackoffStrategy, ConnectionFailure, EventSourceInit, FetchLike, HeadersInitLike, RequestBody } from './types'
 
@@ -23,6 +24,11 @@ export interface ResolvedOptions {
   onComment: ((text: string) => void) | undefined
 }
 
+/** The default strategy: it keeps no state, so every source shares one. */
+let defaultBackoff: BackoffStrategy | undefined
+/** The options of sources constructed without any. */
+let defaultOptions: ResolvedOptions | undefined
+
 /**
  * An HTTP token (RFC 9110 § 5.6.2), as a method must be, and not one that fetch refuses to send
  * (Fetch § forbidden method).
@@ -35,6 +41,14 @@ const SENDABLE_METHOD = /^(?!(CONNECT|TRACE|TRACK)$)[!#$%&'*+.^_`|~\w-]+$/i
  *   message names the option.
  */
 export function resolveOptions(init: EventSourceInit | null | undefined): ResolvedOptions {
+  if (BROWSER_SCRIPT || init != null) return resolveGiven(init)
+  // Sources constructed without options share one resolved object (nothing changes it), for as
+  // long as the global fetch is the same: every idle source pays for what it keeps.
+  if (defaultOptions?.fetch !== resolveFetch(undefined)) defaultOptions = resolveGiven(init)
+  return defaultOptions
+}
+
+function resolveGiven(init: EventSourceInit | null | undefined): ResolvedOptions {
   if (init != null && typeof init !== 'object' && typeof init !== 'function') {
     invalid('the second argument', 'an options object', init)
   }
@@ -57,7 +71,7 @@ export function resolveOptions(init: EventSourceInit | null | undefined): Resolv
     fetch: resolveFetch(checkFunction('fetch', read('fetch'))),
     lastEventId: checkLastEventId(read('lastEventId')),
     retryDelay: checkNumber('retryDelay', read('retryDelay'), 0) ?? DEFAULT_RETRY_DELAY_MS,
-    backoff: checkFunction('backoff', read('backoff')) ?? exponentialBackoff(),
+    backoff: checkFunction('backoff', read('backoff')) ?? (defaultBackoff ??= exponentialBackoff()),
     resetAfter: checkNumber('resetAfter', read('resetAfter'), 0) ?? DEFAULT_RESET_AFTER_MS,
     readTimeout: checkNumber('readTimeout', read('readTimeout'), 1, MAX_TIMER_DELAY_MS),
     shouldRetry: checkFunction('shouldRetry', read('shouldRetry')) ?? retriesByDefault,
