@@ -6,7 +6,7 @@ import { isEventStreamContentType } from './mime'
 import type { ResolvedOptions } from './options'
 import { buildRequestInit } from './request'
 import { unrefTimer } from './timers'
-import type { EventSourceRequestInit, ResponseLike } from './types'
+import type { ResponseLike } from './types'
 
 /** Ends a connection attempt from the source's side (close(), reconnect()). */
 export type AbortAttempt = () => void
@@ -47,42 +47,6 @@ export function connect(
   let lastReadAt = Date.now()
   let timedOut = false
 
-  /**
-   * Extension: drops the attempt once no byte has arrived for `readTimeout` ms. Rather than
-   * re-arming a timer for every chunk, chunks record when they came and the timer, when it fires,
-   * re-arms itself for the time that is left. While consumers hold the flow, nothing is read on
-   * purpose: that time does not count.
-   */
-  const checkReadTimeout = (): void => {
-    if (flow.paused) lastReadAt = Date.now()
-    const left = lastReadAt + readTimeout! - Date.now()
-    if (left > 0) readTimer = unrefTimer(setTimeout(checkReadTimeout, left))
-    else {
-      timedOut = true
-      controller.abort()
-    }
-  }
-
-  /** Sends the request, unless the source was closed while the `headers` function ran. */
-  const requestWith = (init: EventSourceRequestInit): Promise<unknown> => {
-    signal.throwIfAborted()
-    failing = 'network error'
-    // processResponse step 2: "if res is a network error, then reestablish the connection"
-    // (the catch below).
-    return fetch(url, init)
-  }
-
-  /** Resolves once the flow resumes, or at once when the attempt is aborted. */
-  const resumeReading = (flowing: Promise<void>): Promise<void> =>
-    new Promise<void>((resolve) => {
-      signal.addEventListener('abort', resolve as () => void, { once: true })
-      flowing.then(() => {
-        signal.removeEventListener('abort', resolve as () => void)
-        lastReadAt = Date.now()
-        resolve()
-      })
-    })
-
   let failing = 'the `headers` option failed'
   const run = async (): Promise<FailureDetails | undefined> => {
     // Starts a microtask later, once the source holds this attempt: a `headers` function that
@@ -92,13 +56,37 @@ export function connect(
     let response: ResponseLike | undefined
     let reader: BodyReader | undefined
     let bodyEnded = false
-    if (readTimeout !== undefined) readTimer = unrefTimer(setTimeout(checkReadTimeout, readTimeout))
+    if (readTimeout !== undefined) {
+      /**
+       * Extension: drops the attempt once no byte has arrived for `readTimeout` ms. Rather than
+       * re-arming a timer for every chunk, chunks record when they came and the timer, when it
+       * fires, re-arms itself for the time that is left. While consumers hold the flow, nothing is
+       * read on purpose: that time does not count. (Made only for a source with a read timeout.)
+       */
+      const checkReadTimeout = (): void => {
+        if (flow.paused) lastReadAt = Date.now()
+        const left = lastReadAt + readTimeout - Date.now()
+        if (left > 0) readTimer = unrefTimer(setTimeout(checkReadTimeout, left))
+        else {
+          timedOut = true
+          controller.abort()
+        }
+      }
+      readTimer = unrefTimer(setTimeout(checkReadTimeout, readTimeout))
+    }
     try {
       // A source closed before the attempt started calls no `headers` function and sends nothing.
       signal.throwIfAborted()
       // The request init is not kept in a variable: this function waits as long as the stream
       // lasts, and all it would hold is memory every idle connection pays for.
-      fetched = await requestWith(await buildRequestInit(options.template, lastEventId, signal))
+      fetched = await buildRequestInit(options.template, lastEventId, signal).then((init) => {
+        // Not sent when the source was closed while the `headers` function ran.
+        signal.throwIfAborted()
+        failing = 'network error'
+        // processResponse step 2: "if res is a network error, then reestablish the connection"
+        // (the catch below).
+        return fetch(url, init)
+      })
       lastReadAt = Date.now()
       response = checkResponse(fetched)
       signal.throwIfAborted()
@@ -128,8 +116,9 @@ export function connect(
         // caught up (no extra tick per chunk otherwise).
         const flowing = flow.whenFlowing()
         if (flowing) {
-          await resumeReading(flowing)
+          await untilFlowing(flowing, signal)
           signal.throwIfAborted()
+          lastReadAt = Date.now()
         }
       }
       // processEventSourceEndOfBody: "If res is not a network error, then reestablish the connection."
@@ -162,6 +151,18 @@ export function connect(
     (error) => ended(abort, networkFailure(error)),
   )
   return abort
+}
+
+/** Resolves once the flow resumes, or at once when the attempt is aborted. */
+function untilFlowing(flowing: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => resolve()
+    signal.addEventListener('abort', stop, { once: true })
+    flowing.then(() => {
+      signal.removeEventListener('abort', stop)
+      resolve()
+    })
+  })
 }
 
 /** What a custom `fetch` resolved to, if the source can read it as a response. */
