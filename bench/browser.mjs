@@ -50,6 +50,16 @@ const BROWSER_WORKLOADS = {
   'multiline-mixed': [20_000, 2_000],
 }
 
+/** The data of the first event of a stream whose data lines all start `data: ` (no CR). */
+function firstData(buffer) {
+  const text = buffer.subarray(0, buffer.indexOf('\n\n')).toString('utf8')
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => line.slice(6))
+    .join('\n')
+}
+
 function chromiumPath() {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue
@@ -189,42 +199,47 @@ async function runOne(impl, w, round) {
 
 /**
  * Micro-bench: ns per event for making one (make), and for making and dispatching it to one
- * listener (dispatch), alternating the two ways in blocks, each block starting with the other.
+ * listener (dispatch), alternating the two ways in blocks, each block starting with the other; for
+ * each case (event type and data as in a workload).
  */
 function microBench() {
   const COUNT = CFG.microCount
-  const data = '{"seq":1,"sym":"AAPL","bid":512.25,"ask":512.25,"size":42}'
   const origin = location.origin
-  const target = new EventTarget()
   let sink = 0
-  target.addEventListener('message', (event) => {
-    sink += event.data.length
-  })
   const time = (fn) => {
     const t0 = performance.now()
     fn()
     return ((performance.now() - t0) * 1e6) / COUNT
   }
-  const runs = { construct: { make: [], dispatch: [] }, init: { make: [], dispatch: [] } }
   const ways = Object.keys(MAKE)
-  for (let block = 0; block <= CFG.microBlocks; block++) {
-    for (let k = 0; k < ways.length; k++) {
-      const way = ways[(k + block) % ways.length]
-      const make = MAKE[way]
-      const m = time(() => {
-        for (let i = 0; i < COUNT; i++) sink += make('message', data, origin, String(i)).data.length
-      })
-      const d = time(() => {
-        for (let i = 0; i < COUNT; i++) target.dispatchEvent(make('message', data, origin, String(i)))
-      })
-      // Block 0 is the warm-up.
-      if (block > 0) {
-        runs[way].make.push(m)
-        runs[way].dispatch.push(d)
+  const cases = []
+  for (const c of CFG.microCases) {
+    const target = new EventTarget()
+    target.addEventListener(c.type, (event) => {
+      sink += event.data.length
+    })
+    const runs = {}
+    for (const way of ways) runs[way] = { make: [], dispatch: [] }
+    for (let block = 0; block <= CFG.microBlocks; block++) {
+      for (let k = 0; k < ways.length; k++) {
+        const way = ways[(k + block) % ways.length]
+        const make = MAKE[way]
+        const m = time(() => {
+          for (let i = 0; i < COUNT; i++) sink += make(c.type, c.data, origin, String(i)).data.length
+        })
+        const d = time(() => {
+          for (let i = 0; i < COUNT; i++) target.dispatchEvent(make(c.type, c.data, origin, String(i)))
+        })
+        // Block 0 is the warm-up.
+        if (block > 0) {
+          runs[way].make.push(m)
+          runs[way].dispatch.push(d)
+        }
       }
     }
+    cases.push({ name: c.name, runs })
   }
-  return { count: COUNT, runs, sink }
+  return { count: COUNT, cases, sink }
 }
 
 /** Every attribute of an event (own and inherited), before and after dispatch, for comparing the two ways. */
@@ -309,7 +324,7 @@ export async function runBrowserBench({ quick = false, runs = 7, script = join(R
   const workloads = Object.entries(BROWSER_WORKLOADS).map(([name, events]) => {
     const w = { ...resolveWorkload(name, quick), events: events[quick ? 1 : 0] }
     const { buffer, expected } = buildStream(w)
-    return { name, type: w.eventType ?? 'message', describe: w.describe, buffer, expected }
+    return { name, type: w.eventType ?? 'message', describe: w.describe, buffer, expected, firstData: firstData(buffer) }
   })
   // eventsource-parser for the page's floor implementations: the version the library bundles, as a
   // script that defines the global EventSourceParser.
@@ -354,6 +369,11 @@ export async function runBrowserBench({ quick = false, runs = 7, script = join(R
         impls: BROWSER_IMPLS,
         workloads: workloads.map(({ buffer, ...w }) => w),
         microCount: quick ? 20_000 : 200_000,
+        // The first event of the small and of the multiline-mixed workload.
+        microCases: ['small', 'multiline-mixed'].map((name) => {
+          const w = workloads.find((x) => x.name === name)
+          return { name, type: w.type, data: w.firstData }
+        }),
         microBlocks: quick ? 1 : 5,
       }
       return res.end(page(cfg))

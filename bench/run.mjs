@@ -611,7 +611,7 @@ async function browserSection() {
   console.log('   /proc, 10 ms ticks; ratios: median over rounds of the two runs of the same round)')
   printBrowserFloor(byWorkload)
   printMessageEventWays(out)
-  return byWorkload
+  return { byWorkload, out }
 }
 
 /** a ÷ b for one metric: the median over rounds of the ratio of the two runs of the same round. */
@@ -651,21 +651,20 @@ function printBrowserFloor(byWorkload) {
 function printMessageEventWays({ micro, identity }) {
   if (!micro) return
   const range = (xs) => `${fmt(median(xs), 0)} (${fmt(Math.min(...xs), 0)}–${fmt(Math.max(...xs), 0)})`
-  const paired = (kind) => median(micro.runs.init[kind].map((x, i) => x / micro.runs.construct[kind][i]))
+  const rows = []
+  for (const { name, runs } of micro.cases) {
+    const paired = (kind) => median(runs.init[kind].map((x, i) => x / runs.construct[kind][i]))
+    rows.push(
+      [name, 'new MessageEvent(type, { data, origin, lastEventId })', range(runs.construct.make), range(runs.construct.dispatch)],
+      [name, "createEvent('MessageEvent') + initMessageEvent(…)", range(runs.init.make), range(runs.init.dispatch)],
+      [name, 'init ÷ construct (paired by block)', fmt(paired('make'), 2), fmt(paired('dispatch'), 2)],
+    )
+  }
+  const blocks = micro.cases[0]?.runs.construct.make.length
   console.log(
-    `\n  MessageEvent, made ${fmt(micro.count)} times per block, ${micro.runs.construct.make.length} blocks after a warm-up: ns per event, median (min–max)`,
+    `\n  MessageEvent of the first event of a workload, made ${fmt(micro.count)} times per block, ${blocks} blocks after a warm-up: ns per event, median (min–max)`,
   )
-  console.log(
-    table(
-      ['way', 'make', 'make + dispatchEvent to one listener'],
-      [
-        ['new MessageEvent(type, { data, origin, lastEventId })', range(micro.runs.construct.make), range(micro.runs.construct.dispatch)],
-        ["createEvent('MessageEvent') + initMessageEvent(…)", range(micro.runs.init.make), range(micro.runs.init.dispatch)],
-        ['init ÷ construct (paired by block)', fmt(paired('make'), 2), fmt(paired('dispatch'), 2)],
-      ],
-      [0],
-    ),
-  )
+  console.log(table(['event', 'way', 'make', 'make + dispatchEvent to one listener'], rows, [0, 1]))
   if (!identity) return
   const differences = []
   for (const phase of ['before', 'during', 'after']) {
@@ -900,7 +899,12 @@ async function bench(size) {
     printWorkload(w, server, summaries)
   }
 
-  const browser = ONLY.includes('browser') ? await browserSection() : undefined
+  const browserOut = ONLY.includes('browser') ? await browserSection() : undefined
+  const browser = browserOut?.byWorkload
+  if (browserOut) {
+    const { userAgent, micro, identity, results } = browserOut.out
+    raw.push({ section: 'browser', userAgent, micro, identity, results })
+  }
 
   const rrows = ratioRows(results)
   console.log('\n## ratios ours / other')
