@@ -561,6 +561,43 @@ async function runFetch(withParser) {
   report(result)
 }
 
+/**
+ * The floor of what the library is mandated to be built on: fetch + streaming TextDecoder +
+ * eventsource-parser (the version the library bundles) + for each event one
+ * `new MessageEvent(type, { data, origin, lastEventId })` dispatched on a plain EventTarget that
+ * holds the bench listener. Nothing else: no state machine, no checks, no reconnection.
+ */
+async function runFetchDispatch() {
+  const { createParser } = await import('eventsource-parser')
+  const tally = streamTally()
+  const target = new EventTarget()
+  let result
+  target.addEventListener(w.eventType ?? 'message', (ev) => {
+    result ??= tally.add(ev)
+  })
+  let origin = ''
+  let lastEventId = ''
+  const parser = createParser({
+    onId(id) {
+      lastEventId = id
+    },
+    onEvent(ev) {
+      target.dispatchEvent(new MessageEvent(ev.event || 'message', { data: ev.data, origin, lastEventId }))
+    },
+  })
+  const res = await fetch(url, { headers: { Accept: 'text/event-stream' } })
+  origin = new URL(res.url).origin
+  const reader = res.body.getReader()
+  const decoder = new TextDecoder()
+  while (result === undefined) {
+    const { value, done } = await reader.read()
+    if (done) return report({ ok: false, error: `stream ended early after ${tally.count} events` })
+    parser.feed(decoder.decode(value, { stream: true }))
+  }
+  await reader.cancel().catch(() => {})
+  report(result)
+}
+
 async function runFetchLoop() {
   const N = exp.events
   let n = 0
@@ -634,6 +671,7 @@ async function main() {
   } else if (impl === 'http-raw') runHttpRaw()
   else if (impl === 'fetch-text') await runFetch(false)
   else if (impl === 'fetch-parser') await runFetch(true)
+  else if (impl === 'fetch-dispatch') await runFetchDispatch()
   else if (impl === 'fetch-loop') await runFetchLoop()
   else if (impl === 'fetch-idle') await runIdle(idleFetch())
   else throw new Error(`unknown implementation ${impl}`)

@@ -4,7 +4,16 @@
 import { mix } from './checksum.mjs'
 
 /** Implementations run for stream and latency workloads, and for churn. */
-export const STREAM_IMPLS = ['ours', 'ours-iterate', 'await-floor', 'eventsource', 'http-raw', 'fetch-text', 'fetch-parser']
+export const STREAM_IMPLS = [
+  'ours',
+  'ours-iterate',
+  'await-floor',
+  'eventsource',
+  'http-raw',
+  'fetch-text',
+  'fetch-parser',
+  'fetch-dispatch',
+]
 export const CHURN_IMPLS = ['ours', 'eventsource', 'fetch-loop']
 export const IDLE_IMPLS = ['ours', 'eventsource', 'fetch-idle']
 
@@ -17,6 +26,7 @@ export const IMPL_NOTES = {
   'http-raw': 'limit: node:http, counts bytes and LF LF (no decoding)',
   'fetch-text': 'limit: fetch + streaming TextDecoder, counts bytes and chars (no parsing)',
   'fetch-parser': 'limit: fetch + TextDecoder + eventsource-parser, no dispatch',
+  'fetch-dispatch': 'floor: fetch-parser + new MessageEvent(type, { data, origin, lastEventId }) + dispatchEvent on a plain EventTarget',
   'fetch-loop': 'limit: raw fetch reconnect loop, minimal parsing',
   'fetch-idle': 'limit: fetch + one pending reader.read() per stream (what any fetch-based source holds)',
 }
@@ -77,14 +87,15 @@ export function resolveWorkload(name, quick) {
   const pick = (v) => (Array.isArray(v) ? v[quick ? 1 : 0] : v)
   const out = { name }
   for (const [k, v] of Object.entries(w)) out[k] = pick(v)
-  // The iterator runs the stream workloads (not latency, which times each event from the listener).
+  // The iterator and the dispatch floor run the stream workloads (not latency, which times each
+  // event from the listener).
   out.impls =
     w.kind === 'churn'
       ? CHURN_IMPLS
       : w.kind === 'idle'
         ? IDLE_IMPLS
         : w.kind === 'latency'
-          ? STREAM_IMPLS.filter((i) => i !== 'ours-iterate' && i !== 'await-floor')
+          ? STREAM_IMPLS.filter((i) => i !== 'ours-iterate' && i !== 'await-floor' && i !== 'fetch-dispatch')
           : STREAM_IMPLS
   return out
 }
