@@ -46,7 +46,7 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
   /** The failure that closed the source, thrown once the queue is empty. */
   #failure: ConnectionFailureError | undefined
   /** A `next()` waiting for an event. */
-  #wake: ((result: IteratorResult<MessageEvent> | Promise<IteratorResult<MessageEvent>>) => void) | undefined
+  #wake: ((result: Promise<IteratorResult<MessageEvent>>) => void) | undefined
 
   constructor(flow: FlowControl, onLeave: (iterator: EventIterator) => void, options: EventIteratorOptions | undefined) {
     this.#flow = flow
@@ -58,8 +58,7 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
   /** The source dispatched `event`. */
   push(event: MessageEvent): void {
     if (this.#finished || (this.#types && !this.#types.has(event.type))) return
-    // A waiting next() gets the result itself: resolving it with a promise would cost two more ticks.
-    if (this.#wake) this.#resolve({ value: event, done: false })
+    if (this.#wake) this.#resolve(Promise.resolve({ value: event, done: false }))
     // Hold the flow while the queue is full (see #hold).
     else this.#hold(this.#queue.push(event) >= this.#highWaterMark)
   }
@@ -102,7 +101,7 @@ export class EventIterator implements AsyncIterableIterator<MessageEvent> {
     return this
   }
 
-  #resolve(result: IteratorResult<MessageEvent> | Promise<IteratorResult<MessageEvent>>): void {
+  #resolve(result: Promise<IteratorResult<MessageEvent>>): void {
     const wake = this.#wake!
     this.#wake = undefined
     wake(result)
