@@ -5,7 +5,7 @@ import { EventIterator, type EventIteratorOptions } from './event-iterator'
 import { EventStream } from './event-stream'
 import type { FailureDetails } from './failure'
 import { FlowControl } from './flow-control'
-import { MessageEventImpl } from './message-event'
+import { createMessageEvent } from './message-event'
 import { resolveOptions, type ResolvedOptions } from './options'
 import { BROWSER_SCRIPT } from './platform'
 import { ReconnectWait } from './reconnect-wait'
@@ -299,7 +299,7 @@ export class EventSource extends EventTarget {
     const init = this.#messageInit
     init.data = message.data
     init.lastEventId = this.#lastEventId
-    const event = new MessageEventImpl(message.event || 'message', init)
+    const event = createMessageEvent(message.event || 'message', init)
     init.data = ''
     this.dispatchEvent(event)
     // Extension: async iterators get the event too.
