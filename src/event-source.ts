@@ -124,6 +124,7 @@ export class EventSource extends EventTarget {
       return
     }
     // Closures that few sources need are made only when needed: every idle source pays for its fields.
+    // biome-ignore lint/suspicious/noAssignInExpressions: kept for the listener's removal in close(), in the fewest bytes
     if (signal) signal.addEventListener('abort', (this.#closeOnAbort = () => this.close()))
     // Step 15: "Fetch request".
     this.#connect()

@@ -37,7 +37,7 @@ let canInitEvents: boolean | undefined
  * there, and everywhere else, the constructor.
  */
 export function createMessageEvent(type: string, init: MessageInit): MessageEvent {
-  if (BROWSER_SCRIPT && (canInitEvents ??= canInitMessageEvents())) {
+  if (BROWSER_SCRIPT && canInitMessageEvents()) {
     const event = document.createEvent('MessageEvent')
     event.initMessageEvent(type, false, false, init.data, init.origin, init.lastEventId)
     return event
@@ -46,5 +46,6 @@ export function createMessageEvent(type: string, init: MessageInit): MessageEven
 }
 
 function canInitMessageEvents(): boolean {
-  return typeof document === 'object' && typeof MessageEvent.prototype.initMessageEvent === 'function'
+  canInitEvents ??= typeof document === 'object' && typeof MessageEvent.prototype.initMessageEvent === 'function'
+  return canInitEvents
 }

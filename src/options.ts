@@ -25,7 +25,8 @@ export interface ResolvedOptions {
 }
 
 /** The default strategy: it keeps no state, so every source shares one. */
-let defaultBackoff: BackoffStrategy | undefined
+const DEFAULT_BACKOFF = /* @__PURE__ */ exponentialBackoff()
+
 /** The options of sources constructed without any. */
 let defaultOptions: ResolvedOptions | undefined
 
@@ -71,7 +72,7 @@ function resolveGiven(init: EventSourceInit | null | undefined): ResolvedOptions
     fetch: resolveFetch(checkFunction('fetch', read('fetch'))),
     lastEventId: checkLastEventId(read('lastEventId')),
     retryDelay: checkNumber('retryDelay', read('retryDelay'), 0) ?? DEFAULT_RETRY_DELAY_MS,
-    backoff: checkFunction('backoff', read('backoff')) ?? (defaultBackoff ??= exponentialBackoff()),
+    backoff: checkFunction('backoff', read('backoff')) ?? DEFAULT_BACKOFF,
     resetAfter: checkNumber('resetAfter', read('resetAfter'), 0) ?? DEFAULT_RESET_AFTER_MS,
     readTimeout: checkNumber('readTimeout', read('readTimeout'), 1, MAX_TIMER_DELAY_MS),
     shouldRetry: checkFunction('shouldRetry', read('shouldRetry')) ?? retriesByDefault,
