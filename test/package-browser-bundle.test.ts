@@ -208,13 +208,13 @@ describe('tree-shaking the browser build', () => {
   test('an app that imports only EventSource carries no SharedEventSource code (no BroadcastChannel, no Web Locks)', async () => {
     const { code } = await esbuildBundle(importMain, { platform: 'browser' })
     expect(code).toContain('text/event-stream')
-    expect(code).not.toMatch(/BroadcastChannel|locks\.request|SharedEventSource/)
+    expect(code).not.toMatch(/BroadcastChannel|\blocks\d*\.request|SharedEventSource/)
     // The control: the same words are there when SharedEventSource is used.
     const shared = await esbuildBundle(`import { SharedEventSource } from 'isomorphic-eventsource'\nnew SharedEventSource('/events')`, {
       platform: 'browser',
     })
     expect(shared.code).toMatch(/BroadcastChannel/)
-    expect(shared.code).toMatch(/locks\.request/)
+    expect(shared.code).toMatch(/\blocks\d*\.request/) // esbuild may suffix a number when names collide
   })
 
   test('an app that imports one helper gets it, without the EventSource class and the parser', async () => {
