@@ -9,14 +9,16 @@
 // bundlephobia print them.
 //
 // The budget is a ceiling for the script with every feature it ships, eventsource-parser included
-// (about 1.3 KB of the gzipped script). Lower it whenever the script shrinks, so that growth is a
-// decision rather than an accident.
+// (about 1.3 KB of the gzipped script), within 7 KiB (7,168 bytes). Lower it whenever the script
+// shrinks, so that growth is a decision rather than an accident. (Raised from 7,000 once: the object
+// that carries the source's callbacks, which saves Node servers about 0.4 KB per idle source, costs
+// the script about 60 bytes.)
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
-const BUDGET_BYTES = 7000
+const BUDGET_BYTES = 7070
 const root = fileURLToPath(new URL('..', import.meta.url))
 const file = path.join(root, 'dist', 'eventsource.min.js')
 

@@ -1,6 +1,6 @@
 import { discardBody, openBody, type BodyReader } from './body-reader'
 import type { EventStream } from './event-stream'
-import { contentTypeFailure, failure, httpFailure, networkFailure, type FailureDetails } from './failure'
+import { contentTypeFailure, failure as failureDetails, httpFailure, networkFailure, type FailureDetails } from './failure'
 import type { FlowControl } from './flow-control'
 import { isEventStreamContentType } from './mime'
 import type { ResolvedOptions } from './options'
@@ -11,24 +11,34 @@ import type { ResponseLike } from './types'
 /** Ends a connection attempt from the source's side (close(), reconnect()). */
 export type AbortAttempt = () => void
 
-/**
- * Called once when an attempt ends, with what ended it — the source decides what comes next — or
- * with undefined when the source aborted it.
- */
-export type AttemptEnded = (attempt: AbortAttempt, failure: FailureDetails | undefined) => void
+/** What an attempt tells its source. */
+export interface AttemptCallbacks {
+  /** The response passed the spec's checks (§ 9.2.3 "announce the connection"): its origin. */
+  announce(origin: string): void
+  /**
+   * Called once when an attempt ends, with what ended it — the source decides what comes next —
+   * or with undefined when the source aborted it.
+   */
+  ended(attempt: AbortAttempt, failure: FailureDetails | undefined): void
+  /**
+   * Extension: the source's consumers (async iterators), once it has any: while they hold the flow,
+   * no more of the body is read.
+   */
+  readonly flow: FlowControl | undefined
+}
 
 /**
  * Starts one connection attempt: the fetch, the spec's checks of the response, and the reading of
  * the body into the source's event stream (HTML § 9.2.2, the EventSource constructor, step 15).
- * `announce` is called once the response passed the spec's checks, `ended` once the attempt is
- * over. Whatever ends the attempt, an attempt stopped early gives its request and body up.
+ * `source.announce` is called once the response passed the spec's checks, `source.ended` once
+ * the attempt is over. Whatever ends the attempt, an attempt stopped early gives its request and
+ * body up.
  *
  * An open connection waits in one suspended function (`run`) and nothing else, since every idle
  * source pays for what its connection keeps.
  *
  * @param lastEventId - the source's last event ID string when the attempt starts.
  * @param stream - the source's event stream, which the body is fed into.
- * @param flow - the source's consumers: while they hold it, no more of the body is read.
  * @returns the function that aborts the attempt (it identifies the attempt in `ended`).
  */
 export function connect(
@@ -36,9 +46,7 @@ export function connect(
   url: string,
   lastEventId: string,
   stream: EventStream,
-  flow: FlowControl,
-  announce: (origin: string) => void,
-  ended: AttemptEnded,
+  source: AttemptCallbacks,
 ): AbortAttempt {
   const { fetch, readTimeout } = options
   const controller = new AbortController()
@@ -48,7 +56,13 @@ export function connect(
   let timedOut = false
 
   let failing = 'the `headers` option failed'
-  const run = async (): Promise<FailureDetails | undefined> => {
+  const abort: AbortAttempt = () => {
+    clearTimeout(readTimer)
+    controller.abort()
+  }
+  // The attempt tells the source how it ended itself, rather than through callbacks on its promise:
+  // a waiting connection keeps no more than this one suspended function.
+  const run = async (): Promise<void> => {
     // Starts a microtask later, once the source holds this attempt: a `headers` function that
     // closes the source must find it there to abort.
     await undefined
@@ -56,6 +70,7 @@ export function connect(
     let response: ResponseLike | undefined
     let reader: BodyReader | undefined
     let bodyEnded = false
+    let failure: FailureDetails | undefined
     if (readTimeout !== undefined) {
       /**
        * Extension: drops the attempt once no byte has arrived for `readTimeout` ms. Rather than
@@ -64,7 +79,7 @@ export function connect(
        * read on purpose: that time does not count. (Made only for a source with a read timeout.)
        */
       const checkReadTimeout = (): void => {
-        if (flow.paused) lastReadAt = Date.now()
+        if (source.flow?.paused) lastReadAt = Date.now()
         const left = lastReadAt + readTimeout - Date.now()
         if (left > 0) readTimer = unrefTimer(setTimeout(checkReadTimeout, left))
         else {
@@ -92,11 +107,17 @@ export function connect(
       signal.throwIfAborted()
       // processResponse step 3: "if res's status is not 200, or if res's `Content-Type` is not
       // `text/event-stream`, then fail the connection." Either way the body is given up (finally).
-      if (response.status !== 200) return httpFailure(response)
-      if (!isEventStreamContentType(response.headers.get('content-type'))) return contentTypeFailure(response)
+      if (response.status !== 200) {
+        failure = httpFailure(response)
+        return
+      }
+      if (!isEventStreamContentType(response.headers.get('content-type'))) {
+        failure = contentTypeFailure(response)
+        return
+      }
       // processResponse step 4: "announce the connection and interpret res's body line by line."
       stream.reset()
-      announce(originOf(response.url || url))
+      source.announce(originOf(response.url || url))
       signal.throwIfAborted()
       // Feeds the body into the event stream until it ends, the source closes, or an event or a
       // line outgrows `maxEventSize`.
@@ -108,13 +129,18 @@ export function connect(
         signal.throwIfAborted()
         if (readTimeout !== undefined) lastReadAt = Date.now()
         if (!stream.feed(chunk.value!)) {
-          return failure('event-size', `an event or line grew past \`maxEventSize\` (${options.maxEventSize} characters)`, response)
+          failure = failureDetails(
+            'event-size',
+            `an event or line grew past \`maxEventSize\` (${options.maxEventSize} characters)`,
+            response,
+          )
+          return
         }
         // A handler may have closed the source while this chunk's events were dispatched.
         signal.throwIfAborted()
         // Extension: backpressure. Consumers that fell behind hold the flow: read on once they
         // caught up (no extra tick per chunk otherwise).
-        const flowing = flow.whenFlowing()
+        const flowing = source.flow?.whenFlowing()
         if (flowing) {
           await untilFlowing(flowing, signal)
           signal.throwIfAborted()
@@ -123,11 +149,11 @@ export function connect(
       }
       // processEventSourceEndOfBody: "If res is not a network error, then reestablish the connection."
       bodyEnded = true
-      return failure('end', 'the server ended the stream', response)
+      failure = failureDetails('end', 'the server ended the stream', response)
     } catch (error) {
-      if (!signal.aborted) return networkFailure(error, response, failing)
+      if (!signal.aborted) failure = networkFailure(error, response, failing)
       // Aborted: by the read timeout (a failure), else by the source (nothing to report).
-      return timedOut ? failure('timeout', `read timeout after ${readTimeout} ms`, response) : undefined
+      else if (timedOut) failure = failureDetails('timeout', `read timeout after ${readTimeout} ms`, response)
     } finally {
       clearTimeout(readTimer)
       // Unless the body was read to its end, give the request up: with node-fetch, destroying
@@ -136,20 +162,17 @@ export function connect(
       // nothing to release, and an abort would only cost an error object.)
       if (!bodyEnded) {
         controller.abort()
-        discardBody((fetched as { body?: unknown } | null)?.body, reader)
+        try {
+          discardBody((fetched as { body?: unknown } | null)?.body, reader)
+        } catch (error) {
+          // Only a misbehaving `fetch` (a body whose cancel() throws, …) gets here.
+          failure ??= networkFailure(error)
+        }
       }
+      source.ended(abort, failure)
     }
   }
-
-  const abort: AbortAttempt = () => {
-    clearTimeout(readTimer)
-    controller.abort()
-  }
-  run().then(
-    (failure) => ended(abort, failure),
-    // Only a misbehaving `fetch` (a body whose cancel() throws, …) gets here.
-    (error) => ended(abort, networkFailure(error)),
-  )
+  run()
   return abort
 }
 

@@ -1,8 +1,8 @@
 import type { EventSourceMessage } from 'eventsource-parser'
-import { connect, type AbortAttempt } from './connection'
+import { connect, type AbortAttempt, type AttemptCallbacks } from './connection'
 import { EventSourceErrorEvent } from './error-event'
 import { EventIterator, type EventIteratorOptions } from './event-iterator'
-import { EventStream } from './event-stream'
+import { EventStream, type EventStreamHandlers } from './event-stream'
 import type { FailureDetails } from './failure'
 import { FlowControl } from './flow-control'
 import { createMessageEvent } from './message-event'
@@ -88,10 +88,45 @@ export class EventSource extends EventTarget {
   #openedAt: number | undefined
   /** Extension: the async iterators reading this source's events, if any. */
   #iterators: Set<EventIterator> | undefined
-  /** Extension: lets iterators that fall behind pause the reading of the body. */
-  readonly #flow = new FlowControl()
-  /** The event handler attributes' values (HTML § 8.1.8.1), by event type. */
-  readonly #handlers: Partial<Record<HandlerType, Handler<Event>>> = {}
+  /** Extension: lets iterators that fall behind pause the reading of the body; made with the first. */
+  #flow: FlowControl | undefined
+  /** The event handler attributes' values (HTML § 8.1.8.1), by event type; made when one is first set. */
+  #handlers: Partial<Record<HandlerType, Handler<Event>>> | undefined
+
+  /**
+   * What the event stream and the connection attempts call back (#dispatchMessage, #announce, …):
+   * one small object per source whose methods are on its prototype, rather than a closure per
+   * callback, since every idle source pays for what it keeps. Declared in the class body, so that
+   * it reaches the source's private members.
+   */
+  static readonly #Callbacks = class implements EventStreamHandlers, AttemptCallbacks {
+    readonly #source: EventSource
+    /** Set only for a source with the `onComment` option (the stream skips comments without it). */
+    declare onComment?: (text: string) => void
+    constructor(source: EventSource) {
+      this.#source = source
+    }
+    onEvent(message: EventSourceMessage): void {
+      this.#source.#dispatchMessage(message)
+    }
+    onId(id: string): void {
+      this.#source.#setLastEventId(id)
+    }
+    onRetry(ms: number): void {
+      this.#source.#setReconnectionTime(ms)
+    }
+    announce(origin: string): void {
+      this.#source.#announce(origin)
+    }
+    ended(attempt: AbortAttempt, failure: FailureDetails | undefined): void {
+      this.#source.#attemptEnded(attempt, failure)
+    }
+    get flow(): FlowControl | undefined {
+      return this.#source.#flow
+    }
+  }
+
+  readonly #callbacks = new EventSource.#Callbacks(this)
 
   /**
    * @param url - the event stream's URL, resolved against the document's base URL in a browser
@@ -109,21 +144,14 @@ export class EventSource extends EventTarget {
     this.#url = parseUrl(href)
     this.#lastEventId = this.#options.lastEventId
     this.#reconnectionTime = this.#options.retryDelay
-    this.#stream = new EventStream(
-      {
-        onEvent: this.#dispatchMessage,
-        onId: this.#setLastEventId,
-        onRetry: this.#setReconnectionTime,
-        onComment: this.#options.onComment && ((text) => this.#reportComment(text)),
-      },
-      this.#options.maxEventSize,
-    )
+    // Closures that few sources need are made only when needed: every idle source pays for its fields.
+    if (this.#options.onComment) this.#callbacks.onComment = (text) => this.#reportComment(text)
+    this.#stream = new EventStream(this.#callbacks, this.#options.maxEventSize)
     const { signal } = this.#options
     if (signal?.aborted) {
       this.#readyState = CLOSED
       return
     }
-    // Closures that few sources need are made only when needed: every idle source pays for its fields.
     // biome-ignore lint/suspicious/noAssignInExpressions: kept for the listener's removal in close(), in the fewest bytes
     if (signal) signal.addEventListener('abort', (this.#closeOnAbort = () => this.close()))
     // Step 15: "Fetch request".
@@ -147,7 +175,7 @@ export class EventSource extends EventTarget {
 
   /** Receives the `open` event, in order with the listeners added before it was first set. */
   get onopen(): Handler<Event> {
-    return this.#handlers.open ?? null
+    return this.#handlers?.open ?? null
   }
   set onopen(handler: Handler<Event>) {
     this.#setHandler('open', handler)
@@ -155,7 +183,7 @@ export class EventSource extends EventTarget {
 
   /** Receives `message` events (events without an `event:` field, or with `event: message`). */
   get onmessage(): Handler<MessageEvent> {
-    return (this.#handlers.message ?? null) as Handler<MessageEvent>
+    return (this.#handlers?.message ?? null) as Handler<MessageEvent>
   }
   set onmessage(handler: Handler<MessageEvent>) {
     this.#setHandler('message', handler as Handler<Event>)
@@ -167,7 +195,7 @@ export class EventSource extends EventTarget {
    * with the subclass.
    */
   get onerror(): Handler<Event> {
-    return this.#handlers.error ?? null
+    return this.#handlers?.error ?? null
   }
   set onerror(handler: Handler<Event>) {
     this.#setHandler('error', handler)
@@ -204,6 +232,7 @@ export class EventSource extends EventTarget {
    * }
    */
   events(options?: EventIteratorOptions): AsyncIterableIterator<MessageEvent> {
+    this.#flow ??= new FlowControl()
     const iterator = new EventIterator(this.#flow, (leaving) => this.#leaveIteration(leaving), options)
     if (this.#readyState === CLOSED) iterator.finish()
     else {
@@ -262,11 +291,11 @@ export class EventSource extends EventTarget {
 
   /** Starts a connection attempt (constructor step 15, reestablish step 5). */
   #connect(): void {
-    this.#attempt = connect(this.#options, this.#url, this.#lastEventId, this.#stream, this.#flow, this.#announce, this.#attemptEnded)
+    this.#attempt = connect(this.#options, this.#url, this.#lastEventId, this.#stream, this.#callbacks)
   }
 
   /** An attempt ended: what comes next is the source's choice (see #handleFailure). */
-  readonly #attemptEnded = (attempt: AbortAttempt, failure: FailureDetails | undefined): void => {
+  #attemptEnded(attempt: AbortAttempt, failure: FailureDetails | undefined): void {
     // close() or reconnect() took this attempt away: it ends silently.
     if (this.#attempt !== attempt || failure === undefined) return
     this.#attempt = undefined
@@ -274,7 +303,7 @@ export class EventSource extends EventTarget {
   }
 
   /** § 9.2.3 "announce the connection". */
-  readonly #announce = (origin: string): void => {
+  #announce(origin: string): void {
     // "If the readyState attribute is set to a value other than CLOSED, set the readyState
     // attribute to OPEN and fire an event named open at the EventSource object."
     if (this.#readyState === CLOSED) return
@@ -285,7 +314,7 @@ export class EventSource extends EventTarget {
   }
 
   /** § 9.2.6 "dispatch the event", steps 2–9 (step 1, the last event ID, is #setLastEventId). */
-  readonly #dispatchMessage = (message: EventSourceMessage): void => {
+  #dispatchMessage(message: EventSourceMessage): void {
     // Step 9: "Queue a task which, if the readyState attribute is set to a value other than
     // CLOSED, dispatches the newly created event at the EventSource object." A handler may have
     // closed the source while earlier events of the same chunk were dispatched, or called
@@ -327,13 +356,13 @@ export class EventSource extends EventTarget {
    * the value of the last event ID buffer." The parser reports the `id` of every block, data or
    * not; an empty `id:` resets it to the empty string.
    */
-  readonly #setLastEventId = (id: string): void => {
+  #setLastEventId(id: string): void {
     // Not from the rest of a connection that close() or reconnect() ended (see #dispatchMessage).
     if (this.#readyState === OPEN) this.#lastEventId = id
   }
 
   /** § 9.2.6 `retry` field: "set the event stream's reconnection time to that integer." */
-  readonly #setReconnectionTime = (ms: number): void => {
+  #setReconnectionTime(ms: number): void {
     if (this.#readyState === OPEN) this.#reconnectionTime = ms
   }
 
@@ -437,10 +466,12 @@ export class EventSource extends EventTarget {
    */
   #setHandler(type: HandlerType, value: Handler<Event>): void {
     const handler = typeof value === 'function' ? value : null
-    const hadHandler = !!this.#handlers[type]
-    this.#handlers[type] = handler
+    this.#handlers ??= {}
+    const handlers = this.#handlers
+    const hadHandler = !!handlers[type]
+    handlers[type] = handler
     // The one listener behind all three handler attributes calls the handler of the event's type.
-    this.#callHandler ??= (event) => this.#handlers[event.type as HandlerType]?.call(this, event)
+    this.#callHandler ??= (event) => handlers[event.type as HandlerType]?.call(this, event)
     if (handler && !hadHandler) super.addEventListener(type, this.#callHandler)
     else if (!handler && hadHandler) super.removeEventListener(type, this.#callHandler)
   }
@@ -498,7 +529,7 @@ export function parseUrl(href: string): string {
   try {
     return new URL(href, base).href
   } catch {
-    const hint = !BROWSER_SCRIPT && base === undefined ? ' (outside a browser the URL must be absolute)' : ''
-    throw new DOMException(`EventSource: cannot parse URL ${JSON.stringify(href)}${hint}`, 'SyntaxError')
+    const hint = base === undefined ? ' (outside a browser the URL must be absolute)' : ''
+    throw new DOMException(`EventSource: cannot parse URL ${JSON.stringify(href)}${BROWSER_SCRIPT ? '' : hint}`, 'SyntaxError')
   }
 }

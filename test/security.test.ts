@@ -293,6 +293,8 @@ describe('hostile options do not crash the class', () => {
         'resolves to a 200 without headers': async () => ({ status: 200 }),
         'resolves to a body that is not a stream': async () => ({ status: 200, headers: new Headers({ 'content-type': 'text/event-stream' }), body: 42 }),
         'resolves to a status getter that throws': async () => ({ get status() { throw Object.create(null) } }),
+        'resolves to a body whose cancel() throws': async () => ({ status: 500, headers: new Headers(), body: { cancel() { throw new Error('cancel') } } }),
+        'resolves to a body whose cancel() returns no promise': async () => ({ status: 500, headers: new Headers(), body: { cancel() { return 1 } } }),
       }
       const results = {}
       let pending = 0
@@ -314,7 +316,7 @@ describe('hostile options do not crash the class', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     const results = JSON.parse(stdout) as Record<string, { kind: string; retries: boolean }>
-    expect(Object.keys(results)).toHaveLength(8)
+    expect(Object.keys(results)).toHaveLength(10)
     for (const result of Object.values(results)) expect(result.kind).toEqual(expect.any(String))
   })
 })
