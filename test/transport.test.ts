@@ -68,6 +68,32 @@ describe('transport: the global fetch, else cross-fetch', () => {
     await waitFor(() => closed, { message: 'the server to see the connection closed' })
   })
 
+  test('a custom fetch whose body yields a chunk that is not bytes fails the attempt (network) and reconnects, dispatching none of it', async () => {
+    server.route('/s', streamThenEnd('retry: 10\n\n'))
+    let cancelled = 0
+    // A real response from the server, whose body hands out text instead of bytes.
+    const textBody: FetchLike = async (url, init) => {
+      const response = await fetch(url, init)
+      await response.body?.cancel()
+      const reader = { read: async () => ({ done: false, value: 'data: text\n\n' }), cancel: async () => void cancelled++ }
+      return {
+        status: response.status,
+        url: response.url,
+        headers: response.headers,
+        body: { getReader: () => reader },
+      } as unknown as Response
+    }
+    const source = open('/s', { fetch: textBody, retryDelay: 10 })
+    const events = recordEvents(source)
+    await waitFor(() => events.filter((event) => event.type === 'error').length >= 2)
+    source.close()
+    expect(dataOf(events)).toEqual([])
+    expect(events.slice(0, 2).map((event) => event.type)).toEqual(['open', 'error'])
+    expect(events[1]).toMatchObject({ readyState: EventSource.CONNECTING })
+    expect(events[1].event).toMatchObject({ kind: 'network' })
+    expect(cancelled).toBeGreaterThanOrEqual(1)
+  })
+
   test('the global fetch is looked up at construction, not when the module loads', async () => {
     server.route('/s', streamThenEnd('data: a\n\n'))
     const calls: string[] = []
