@@ -12,7 +12,7 @@
 // (about 1.3 KB of the gzipped script), within 7 KiB (7,168 bytes). Lower it whenever the script
 // shrinks, so that growth is a decision rather than an accident. (Raised from 7,000 once: the object
 // that carries the source's callbacks, which saves Node servers about 0.4 KB per idle source, costs
-// the script about 60 bytes.)
+// the script about 70 bytes: 6,991 -> 7,061.)
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'

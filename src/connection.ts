@@ -39,7 +39,7 @@ export interface AttemptCallbacks {
  *
  * @param lastEventId - the source's last event ID string when the attempt starts.
  * @param stream - the source's event stream, which the body is fed into.
- * @returns the function that aborts the attempt (it identifies the attempt in `ended`).
+ * @returns the function that aborts the attempt (it identifies the attempt in `source.ended`).
  */
 export function connect(
   options: ResolvedOptions,
